@@ -1,0 +1,31 @@
+/// The distribution of idle-in-transaction ages per role: a histogram of the current sessions
+/// (a gauge histogram, rebuilt each scrape; use it directly, never through rate()).
+public struct IdleInTransactionCollector: Collector {
+    public init() {}
+
+    public func sql(serverVersion: Int, options: CollectorOptions) -> String {
+        let buckets = options.idleInTransactionBuckets.enumerated()
+            .map { "count(*) FILTER (WHERE age <= \(formatValue($0.element))) AS b\($0.offset)" }
+            .joined(separator: ", ")
+        return """
+            SELECT usename, \(buckets), count(*) AS sessions, COALESCE(sum(age), 0) AS total_age FROM (\
+            SELECT COALESCE(usename, '') AS usename, GREATEST(0, \(ageSeconds("state_change"))) AS age \
+            FROM pg_stat_activity WHERE \(clientSessionsFilter) \
+            AND state IN ('idle in transaction', 'idle in transaction (aborted)')) AS t GROUP BY 1 ORDER BY 1
+            """
+    }
+
+    public func families(from result: QueryResult, options: CollectorOptions) -> [MetricFamily] {
+        var family = MetricFamily("pg_idle_in_transaction_age_seconds", .histogram,
+            help: "Current idle-in-transaction sessions (aborted included) per role, by time idle in the transaction.")
+        let u = result.column("usename"), n = result.column("sessions"), total = result.column("total_age")
+        let bucketColumns = options.idleInTransactionBuckets.indices.map { result.column("b\($0)") }
+        for row in result.rows {
+            let counts = BucketCounts(upperBounds: options.idleInTransactionBuckets,
+                                      cumulative: bucketColumns.map { row.double($0) },
+                                      count: row.double(n), sum: row.double(total))
+            counts.append(to: &family, labels: [("usename", row.text(u))])
+        }
+        return [family]
+    }
+}

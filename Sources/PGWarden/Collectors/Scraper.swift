@@ -1,0 +1,105 @@
+import Logging
+import Synchronization
+
+/// What one scrape produced: the rendered exposition and whether the database answered.
+public struct ScrapeResult: Sendable {
+    public var body: String
+    public var up: Bool
+}
+
+/// Collects every metric family from one `Database` in one round trip per scrape.
+public final class Scraper: Sendable {
+    public let database: Database
+    public let options: CollectorOptions
+    private let collectors: [any Collector]
+    private let logger: Logger
+    private let version: String
+    private let extraFamilies: @Sendable () -> [MetricFamily]
+    private let flight = SingleFlight<ScrapeResult>()
+    private let stats = Mutex(Stats())
+
+    struct Stats {
+        var errors = 0
+        var lastDuration = 0.0
+        var coalesced = 0
+        var sqlByVersion: [Int: String] = [:]
+        var wasUp: Bool?
+    }
+
+    /// - Parameter extraFamilies: families of other parts (webhook, actions) added to every scrape.
+    public init(database: Database, options: CollectorOptions = .init(), collectors: [any Collector] = defaultCollectors,
+                version: String, logger: Logger, extraFamilies: @escaping @Sendable () -> [MetricFamily] = { [] }) {
+        self.database = database
+        self.options = options
+        self.collectors = collectors
+        self.version = version
+        self.logger = logger
+        self.extraFamilies = extraFamilies
+    }
+
+    /// Scrapes, or joins a scrape already under way.
+    public func scrape() -> ScrapeResult {
+        let (result, shared) = flight.run { collect() }
+        if shared { stats.withLock { $0.coalesced += 1 } }
+        return result
+    }
+
+    /// The combined SQL for a server version: one statement per collector, sent in one message.
+    public func sql(serverVersion: Int) -> String {
+        if let cached = stats.withLock({ $0.sqlByVersion[serverVersion] }) { return cached }
+        let sql = collectors.map { $0.sql(serverVersion: serverVersion, options: options) }.joined(separator: ";\n")
+        stats.withLock { $0.sqlByVersion[serverVersion] = sql }
+        return sql
+    }
+
+    private func collect() -> ScrapeResult {
+        let start = ContinuousClock.now
+        var families: [MetricFamily] = []
+        var up = false
+        do {
+            let (results, serverVersion) = try database.withConnection { conn in
+                (try conn.execute(sql(serverVersion: conn.serverVersion), timeout: database.settings.queryTimeout),
+                 conn.serverVersion)
+            }
+            guard results.count == collectors.count else {
+                throw PostgresError(.queryFailed, message: "expected \(collectors.count) results, got \(results.count)")
+            }
+            for (collector, result) in zip(collectors, results) {
+                families += collector.families(from: result, options: options)
+            }
+            families.append(MetricFamily("pg_server_version_num", .gauge,
+                help: "The server's version as server_version_num.", samples: [Sample(Double(serverVersion))]))
+            up = true
+        } catch {
+            families = []
+            logger.error("scrape failed: the database could not be queried; pg_up is 0 until it answers",
+                         metadata: ["error": "\(error)"])
+        }
+        let duration = start.duration(to: .now).seconds
+        let (errors, becameUp) = stats.withLock { s -> (Int, Bool) in
+            if !up { s.errors += 1 }
+            s.lastDuration = duration
+            let recovered = up && s.wasUp == false
+            s.wasUp = up
+            return (s.errors, recovered)
+        }
+        if becameUp { logger.info("database answers again; scrapes are complete") }
+        var all = [MetricFamily("pg_up", .gauge, help: "1 when this scrape could query the database, else 0.",
+                                samples: [Sample(up ? 1 : 0)])]
+        all += families
+        all += selfFamilies(duration: duration, errors: errors)
+        all += extraFamilies()
+        return ScrapeResult(body: TextFormat.render(all), up: up)
+    }
+
+    private func selfFamilies(duration: Double, errors: Int) -> [MetricFamily] {
+        [
+            MetricFamily("pgwarden_scrape_duration_seconds", .gauge,
+                         help: "Time this scrape spent collecting from the database.", samples: [Sample(duration)]),
+            MetricFamily("pgwarden_scrape_errors_total", .counter,
+                         help: "Scrapes that could not query the database.", samples: [Sample(Double(errors))]),
+            MetricFamily("pgwarden_build_info", .gauge, help: "pgwarden's version; always 1.",
+                         samples: [Sample(1, labels: [("version", version)])]),
+        ]
+    }
+}

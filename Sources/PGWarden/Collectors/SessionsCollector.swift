@@ -1,0 +1,62 @@
+/// Client sessions per database, role and state, with the oldest state and transaction ages.
+public struct SessionsCollector: Collector {
+    /// The states PostgreSQL reports for client backends; each is exported (0 when none) for
+    /// every database/role pair that has sessions, so alerts see 0 rather than an absent series.
+    public static let knownStates = [
+        "active", "idle", "idle in transaction", "idle in transaction (aborted)",
+        "fastpath function call", "disabled",
+    ]
+
+    public init() {}
+
+    public func sql(serverVersion: Int, options: CollectorOptions) -> String {
+        let app = options.includeApplicationName ? ", COALESCE(application_name, '') AS application_name" : ""
+        return """
+            SELECT COALESCE(datname, '') AS datname, COALESCE(usename, '') AS usename, \
+            COALESCE(state, 'unknown') AS state\(app), count(*) AS sessions, \
+            max(\(ageSeconds("state_change"))) AS state_age, max(\(ageSeconds("xact_start"))) AS xact_age \
+            FROM pg_stat_activity WHERE \(clientSessionsFilter) GROUP BY 1, 2, 3\(options.includeApplicationName ? ", 4" : "")
+            """
+    }
+
+    public func families(from result: QueryResult, options: CollectorOptions) -> [MetricFamily] {
+        var sessions = MetricFamily("pg_sessions", .gauge,
+            help: "Client backends (excluding pgwarden's own) per database, role and state.")
+        var stateAge = MetricFamily("pg_session_state_age_max_seconds", .gauge,
+            help: "Oldest time spent in the current state (now - state_change): idle-in-transaction age, or the running query's age for active.")
+        var xactAge = MetricFamily("pg_session_transaction_age_max_seconds", .gauge,
+            help: "Oldest open transaction (now - xact_start) among sessions in this state; absent when none has a transaction open.")
+        let d = result.column("datname"), u = result.column("usename"), s = result.column("state")
+        let a = options.includeApplicationName ? result.column("application_name") : nil
+        let n = result.column("sessions"), sa = result.column("state_age"), xa = result.column("xact_age")
+
+        struct Key: Hashable, Comparable {
+            var datname: String, usename: String, app: String?
+            static func < (l: Key, r: Key) -> Bool {
+                (l.datname, l.usename, l.app ?? "") < (r.datname, r.usename, r.app ?? "")
+            }
+        }
+        var byKey: [Key: [String: [String?]]] = [:]
+        for row in result.rows {
+            let key = Key(datname: row.text(d), usename: row.text(u), app: a.map { row.text($0) })
+            byKey[key, default: [:]][row.text(s)] = row
+        }
+        for key in byKey.keys.sorted() {
+            let rows = byKey[key]!
+            var labels = [("datname", key.datname), ("usename", key.usename)]
+            if let app = key.app { labels.append(("application_name", app)) }
+            let extra = rows.keys.filter { !Self.knownStates.contains($0) }.sorted()
+            for state in Self.knownStates + extra {
+                let stateLabels = labels + [("state", state)]
+                guard let row = rows[state] else {
+                    sessions.add(0, stateLabels)
+                    continue
+                }
+                sessions.add(row.double(n), stateLabels)
+                if row[sa] != nil { stateAge.add(max(0, row.double(sa)), stateLabels) }
+                if row[xa] != nil { xactAge.add(max(0, row.double(xa)), stateLabels) }
+            }
+        }
+        return [sessions, stateAge, xactAge]
+    }
+}

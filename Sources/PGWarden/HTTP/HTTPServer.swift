@@ -1,0 +1,174 @@
+import CMicroHTTPD
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Why the server could not start.
+public struct HTTPServerError: Error, CustomStringConvertible {
+    public var description: String
+}
+
+/// The embedded HTTP server: libmicrohttpd with one thread per connection, so a handler may
+/// block on the database without holding up other connections.
+/// `@unchecked Sendable`: `daemon` is written once in `start` before any callback can run and
+/// read only by `stop`; the handler is itself Sendable.
+public final class HTTPServer: @unchecked Sendable {
+    let handler: any HTTPHandler
+    private let logger: Logger
+    private var daemon: OpaquePointer?
+    private var listenFD: Int32 = -1
+    /// The port actually bound (differs from the requested one when that was 0).
+    public private(set) var port: Int = 0
+
+    public init(handler: any HTTPHandler, logger: Logger) {
+        self.handler = handler
+        self.logger = logger
+    }
+
+    /// Binds and starts serving. Throws a message naming the address and the reason.
+    public func start(_ address: ListenAddress, connectionLimit: Int = 128, idleTimeoutSeconds: Int = 30) throws {
+        var err: Int32 = 0
+        let fd = address.host.withCString { pgw_listen(address.host.isEmpty ? nil : $0, address.port, 128, &err) }
+        guard fd >= 0 else {
+            let reason: String
+            if err == EADDRINUSE {
+                reason = "the address is already in use; stop the other process or choose another --web.listen-address"
+            } else if err == EACCES {
+                reason = "permission denied; ports below 1024 need privileges, choose another --web.listen-address"
+            } else if err == EADDRNOTAVAIL {
+                reason = "this machine has no such address; check the host part of --web.listen-address"
+            } else if err <= -1000 {
+                reason = "the host name does not resolve; check the host part of --web.listen-address"
+            } else {
+                reason = String(cString: strerror(err))
+            }
+            throw HTTPServerError(description: "cannot listen on \(address): \(reason)")
+        }
+        listenFD = fd
+        port = Int(pgw_socket_port(fd))
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        daemon = pgw_mhd_start(fd, accessHandler, context, requestCompleted, nil,
+                               UInt32(connectionLimit), UInt32(idleTimeoutSeconds))
+        guard daemon != nil else {
+            close(fd)
+            throw HTTPServerError(description: "cannot start the HTTP server on \(address): libmicrohttpd refused to start")
+        }
+    }
+
+    /// Stops accepting, finishes the requests in progress and closes the socket.
+    public func stop() {
+        guard let daemon else { return }
+        self.daemon = nil
+        MHD_stop_daemon(daemon)
+        if listenFD >= 0 { close(listenFD) }
+        listenFD = -1
+    }
+
+    deinit { stop() }
+}
+
+/// Per-request state kept by libmicrohttpd between the calls of one request.
+final class RequestState {
+    var headers: [String: String] = [:]
+    var body: [UInt8] = []
+    var limit: Int = 0
+    var responded = false
+}
+
+/// libmicrohttpd's access handler: called with the headers, then once per body chunk, then
+/// once more with no data; answers on that last call (or at once for a body over the limit).
+private let accessHandler: MHD_AccessHandlerCallback = { cls, connection, url, method, _, uploadData, uploadSize, conCls in
+    guard let cls, let connection, let url, let method, let uploadSize, let conCls else { return .NO }
+    let server = Unmanaged<HTTPServer>.fromOpaque(cls).takeUnretainedValue()
+    let methodText = String(cString: method)
+    let rawPath = String(cString: url)
+
+    guard let existing = conCls.pointee else {
+        let state = RequestState()
+        _ = MHD_get_connection_values(connection, .HEADER_KIND, collectHeader,
+                                      Unmanaged.passUnretained(state).toOpaque())
+        state.limit = server.handler.maxBodyBytes(method: methodText, path: rawPath)
+        conCls.pointee = Unmanaged.passRetained(state).toOpaque()
+        if let length = state.headers["content-length"].flatMap(Int.init), length > state.limit {
+            state.responded = true
+            return queue(connection, .error(413, "request body of \(length) bytes is over the limit of \(state.limit) bytes; send a smaller request"))
+        }
+        return .YES
+    }
+    let state = Unmanaged<RequestState>.fromOpaque(existing).takeUnretainedValue()
+    if uploadSize.pointee > 0 {
+        let count = uploadSize.pointee
+        uploadSize.pointee = 0
+        if state.responded { return .YES }
+        if state.body.count + count > state.limit {
+            state.responded = true
+            state.body = []
+            return queue(connection, .error(413, "request body is over the limit of \(state.limit) bytes; send a smaller request"))
+        }
+        if let uploadData {
+            uploadData.withMemoryRebound(to: UInt8.self, capacity: count) {
+                state.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: count))
+            }
+        }
+        return .YES
+    }
+    if state.responded { return .YES }
+    state.responded = true
+    var address = [CChar](repeating: 0, count: 64)
+    pgw_mhd_client_address(connection, &address, address.count)
+    let arguments = QueryArguments()
+    _ = MHD_get_connection_values(connection, .GET_ARGUMENT_KIND, collectArgument,
+                                  Unmanaged.passUnretained(arguments).toOpaque())
+    let request = HTTPRequest(method: methodText, path: rawPath, queryItems: arguments.items, headers: state.headers,
+                              body: state.body, clientAddress: address.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
+    state.body = []
+    return queue(connection, server.handler.handle(request))
+}
+
+/// Query-string arguments, collected through libmicrohttpd's iterator (already URL-decoded).
+final class QueryArguments {
+    var items: [String: String] = [:]
+}
+
+private let collectArgument: MHD_KeyValueIterator = { cls, _, key, value in
+    guard let cls, let key else { return .YES }
+    let arguments = Unmanaged<QueryArguments>.fromOpaque(cls).takeUnretainedValue()
+    arguments.items[String(cString: key)] = value.map { String(cString: $0) } ?? ""
+    return .YES
+}
+
+/// Releases the per-request state when libmicrohttpd is done with the request.
+private let requestCompleted: MHD_RequestCompletedCallback = { _, _, conCls, _ in
+    guard let conCls, let state = conCls.pointee else { return }
+    Unmanaged<RequestState>.fromOpaque(state).release()
+    conCls.pointee = nil
+}
+
+/// Copies one header into the request state (names lowercased).
+private let collectHeader: MHD_KeyValueIterator = { cls, _, key, value in
+    guard let cls, let key else { return .YES }
+    let state = Unmanaged<RequestState>.fromOpaque(cls).takeUnretainedValue()
+    let name = String(cString: key).lowercased()
+    let text = value.map { String(cString: $0) } ?? ""
+    if let previous = state.headers[name] {
+        state.headers[name] = previous + ", " + text
+    } else {
+        state.headers[name] = text
+    }
+    return .YES
+}
+
+/// Hands a response to libmicrohttpd.
+private func queue(_ connection: OpaquePointer, _ response: HTTPResponse) -> MHD_Result {
+    let mhdResponse: OpaquePointer? = response.body.withUnsafeBytes { buffer in
+        MHD_create_response_from_buffer(buffer.count, UnsafeMutableRawPointer(mutating: buffer.baseAddress),
+                                        .RESPMEM_MUST_COPY)
+    }
+    guard let mhdResponse else { return .NO }
+    defer { MHD_destroy_response(mhdResponse) }
+    _ = MHD_add_response_header(mhdResponse, "Content-Type", response.contentType)
+    for (name, value) in response.headers { _ = MHD_add_response_header(mhdResponse, name, value) }
+    return MHD_queue_response(connection, UInt32(response.status), mhdResponse)
+}

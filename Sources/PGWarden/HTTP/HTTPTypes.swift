@@ -1,0 +1,88 @@
+/// An HTTP request as the handlers see it: method, path, query, headers and the whole body.
+public struct HTTPRequest: Sendable {
+    public var method: String
+    public var path: String
+    /// Query-string arguments, URL-decoded.
+    public var queryItems: [String: String]
+    /// Header names lowercased.
+    public var headers: [String: String]
+    public var body: [UInt8]
+    public var clientAddress: String
+
+    public init(method: String, path: String, queryItems: [String: String] = [:], headers: [String: String] = [:],
+                body: [UInt8] = [], clientAddress: String = "") {
+        self.method = method
+        self.path = path
+        self.queryItems = queryItems
+        self.headers = headers
+        self.body = body
+        self.clientAddress = clientAddress
+    }
+
+    /// A header's value by case-insensitive name.
+    public func header(_ name: String) -> String? { headers[name.lowercased()] }
+}
+
+/// An HTTP response: status, content type, extra headers and body.
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public var contentType: String
+    public var headers: [(String, String)]
+    public var body: [UInt8]
+
+    public init(status: Int, contentType: String = "text/plain; charset=utf-8", headers: [(String, String)] = [],
+                body: [UInt8]) {
+        self.status = status
+        self.contentType = contentType
+        self.headers = headers
+        self.body = body
+    }
+
+    public init(status: Int, contentType: String = "text/plain; charset=utf-8", headers: [(String, String)] = [],
+                text: String) {
+        self.init(status: status, contentType: contentType, headers: headers, body: Array(text.utf8))
+    }
+
+    /// A plain-text error response whose body says what went wrong and what to do.
+    public static func error(_ status: Int, _ message: String, headers: [(String, String)] = []) -> HTTPResponse {
+        HTTPResponse(status: status, headers: headers, text: message + "\n")
+    }
+}
+
+/// Answers requests; called on libmicrohttpd's connection threads, possibly concurrently.
+public protocol HTTPHandler: Sendable {
+    /// The response to a request whose body was read in full.
+    func handle(_ request: HTTPRequest) -> HTTPResponse
+    /// The largest body accepted for this method and path; larger ones get 413 unread.
+    func maxBodyBytes(method: String, path: String) -> Int
+}
+
+/// A `--web.listen-address` value split into host and port.
+public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
+    /// Empty means every address.
+    public var host: String
+    public var port: UInt16
+
+    public init(host: String, port: UInt16) {
+        self.host = host
+        self.port = port
+    }
+
+    /// Parses `host:port`, `:port` or `[v6]:port`; nil when malformed.
+    public init?(parsing text: String) {
+        guard let colon = text.lastIndex(of: ":") else { return nil }
+        var host = String(text[..<colon])
+        guard let port = UInt16(text[text.index(after: colon)...]) else { return nil }
+        if host.hasPrefix("[") {
+            guard host.hasSuffix("]"), host.count > 2 else { return nil }
+            host = String(host.dropFirst().dropLast())
+        } else if host.contains(":") {
+            return nil
+        }
+        self.init(host: host, port: port)
+    }
+
+    public var description: String {
+        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+}

@@ -1,0 +1,92 @@
+import Synchronization
+
+/// How pgwarden connects to one PostgreSQL server.
+public struct ConnectionSettings: Sendable {
+    /// libpq key=value string or URI; nil lets libpq's own defaults apply.
+    public var dsn: String?
+    /// `statement_timeout` set on pgwarden's session.
+    public var statementTimeout: Duration
+    /// `lock_timeout` set on pgwarden's session.
+    public var lockTimeout: Duration
+    /// Longest wait to establish a connection.
+    public var connectTimeout: Duration
+    /// Longest wait for a query's answer on the client side (a little over the statement timeout).
+    public var queryTimeout: Duration
+    /// `application_name` unless the DSN sets its own.
+    public var applicationName: String
+
+    public init(dsn: String?, statementTimeout: Duration = .seconds(5), lockTimeout: Duration = .seconds(1),
+                connectTimeout: Duration = .seconds(3), applicationName: String = "pgwarden") {
+        self.dsn = dsn
+        self.statementTimeout = statementTimeout
+        self.lockTimeout = lockTimeout
+        self.connectTimeout = connectTimeout
+        self.queryTimeout = statementTimeout + .seconds(1)
+        self.applicationName = applicationName
+    }
+}
+
+/// One PostgreSQL server that pgwarden watches: its connection settings and one persistent
+/// connection, opened lazily, reconnected when lost, used by one caller at a time.
+public final class Database: Sendable {
+    public let settings: ConnectionSettings
+    private let connection = Mutex<PGConnection?>(nil)
+
+    public init(settings: ConnectionSettings) {
+        self.settings = settings
+    }
+
+    /// Runs `body` with a healthy connection, connecting first if needed. A connection-level
+    /// failure drops the connection so that the next call reconnects.
+    public func withConnection<R: Sendable>(_ body: (PGConnection) throws -> R) throws -> R {
+        try connection.withLock { current -> R in
+            if current == nil || current?.isHealthy == false {
+                current = nil
+                current = try openConnection()
+            }
+            do {
+                return try body(current!)
+            } catch let error as PostgresError where error.isConnectionLevel {
+                current = nil
+                throw error
+            }
+        }
+    }
+
+    /// Runs `sql` (one or several statements) in one round trip.
+    public func execute(_ sql: String, params: [String?]? = nil) throws -> [QueryResult] {
+        try withConnection { try $0.execute(sql, params: params, timeout: settings.queryTimeout) }
+    }
+
+    /// Closes the connection, if any (on shutdown, or to force a reconnect).
+    public func disconnect() {
+        connection.withLock { $0 = nil }
+    }
+
+    private func openConnection() throws -> PGConnection {
+        let conn = try PGConnection.connect(
+            dsn: settings.dsn,
+            defaults: [("application_name", settings.applicationName)],
+            overrides: [("client_encoding", "UTF8")],
+            timeout: settings.connectTimeout)
+        _ = try conn.execute(
+            "SELECT set_config('statement_timeout', $1, false), set_config('lock_timeout', $2, false)",
+            params: [String(settings.statementTimeout.milliseconds), String(settings.lockTimeout.milliseconds)],
+            timeout: settings.queryTimeout)
+        return conn
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, rounded down.
+    public var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+
+    /// The duration in seconds as a Double.
+    public var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,84 @@
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How log lines are written.
+public enum LogFormat: String, Sendable, CaseIterable {
+    case logfmt, json
+}
+
+/// A swift-log handler writing one line per event to standard error, as logfmt or JSON.
+public struct LineLogHandler: LogHandler {
+    public var metadata: Logger.Metadata = [:]
+    public var logLevel: Logger.Level
+    let format: LogFormat
+    let label: String
+
+    public init(label: String, format: LogFormat, level: Logger.Level) {
+        self.label = label
+        self.format = format
+        self.logLevel = level
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var fields: [(String, String)] = [("ts", timestamp()), ("level", "\(event.level)"), ("msg", "\(event.message)")]
+        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
+        for key in merged.keys.sorted() { fields.append((key, "\(merged[key]!)")) }
+        let line = Self.render(fields, format: format) + "\n"
+        line.utf8CString.withUnsafeBufferPointer { buffer in
+            _ = write(2, buffer.baseAddress, buffer.count - 1)
+        }
+    }
+
+    /// One line from ordered fields.
+    public static func render(_ fields: [(String, String)], format: LogFormat) -> String {
+        switch format {
+        case .logfmt:
+            return fields.map { "\($0.0)=\(logfmtValue($0.1))" }.joined(separator: " ")
+        case .json:
+            return "{" + fields.map { "\(JSONText.quote($0.0)):\(JSONText.quote($0.1))" }.joined(separator: ",") + "}"
+        }
+    }
+
+    static func logfmtValue(_ value: String) -> String {
+        let needsQuotes = value.isEmpty || value.contains { $0 == " " || $0 == "=" || $0 == "\"" || $0 == "\\" || $0.isNewline }
+        guard needsQuotes else { return value }
+        var out = "\""
+        for c in value {
+            switch c {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            default: out.append(c)
+            }
+        }
+        return out + "\""
+    }
+
+    func timestamp() -> String {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return formatRFC3339(seconds: Int(ts.tv_sec), milliseconds: Int(ts.tv_nsec / 1_000_000))
+    }
+}
+
+/// An RFC 3339 UTC time with milliseconds, e.g. 2026-11-21T19:19:00.123Z.
+public func formatRFC3339(seconds: Int, milliseconds: Int) -> String {
+    var t = time_t(seconds)
+    var parts = tm()
+    gmtime_r(&t, &parts)
+    func pad(_ v: Int32, _ width: Int) -> String {
+        let s = String(v)
+        return String(repeating: "0", count: max(0, width - s.count)) + s
+    }
+    return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T" +
+        "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(milliseconds), 3))Z"
+}

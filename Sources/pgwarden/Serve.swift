@@ -1,0 +1,110 @@
+import ArgumentParser
+import Logging
+import PGWarden
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Serves /metrics (and, with a policy, the webhook) until SIGTERM or SIGINT.
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the exporter (the default).")
+
+    @Option(name: .customLong("web.listen-address"), help: "Address to listen on: [host]:port.")
+    var listenAddress: String = ":9793"
+
+    @Option(name: .customLong("web.telemetry-path"), help: "Path under which to expose metrics.")
+    var telemetryPath: String = "/metrics"
+
+    @Flag(name: .customLong("collector.application-name"),
+          help: "Add an application_name label to the session families (unbounded cardinality: opt in only if your applications set few names).")
+    var applicationNameLabel = false
+
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        guard ListenAddress(parsing: listenAddress) != nil else {
+            throw ValidationError("--web.listen-address '\(listenAddress)' is not [host]:port (e.g. :9793, 127.0.0.1:9793, [::1]:9793).")
+        }
+        guard telemetryPath.hasPrefix("/"), telemetryPath != "/", telemetryPath != "/healthz" else {
+            throw ValidationError("--web.telemetry-path '\(telemetryPath)' must start with / and not be / or /healthz.")
+        }
+    }
+
+    func run() throws {
+        let logger = bootstrapLogging(logging)
+        let signals = SignalWaiter(blocking: [SIGTERM, SIGINT, SIGHUP])
+        let database = Database(settings: connection.settings(environment: environment()))
+        let scraper = Scraper(database: database, options: CollectorOptions(includeApplicationName: applicationNameLabel),
+                              version: PGWardenVersion.current, logger: logger)
+        let routes = ExporterRoutes.make(scraper: scraper, telemetryPath: telemetryPath, version: PGWardenVersion.current)
+        let server = HTTPServer(handler: Router(routes: routes), logger: logger)
+        do {
+            try server.start(ListenAddress(parsing: listenAddress)!)
+        } catch {
+            throw RuntimeError("\(error)")
+        }
+        logger.info("pgwarden listening", metadata: [
+            "address": "\(listenAddress)", "port": "\(server.port)", "telemetry_path": "\(telemetryPath)",
+            "version": "\(PGWardenVersion.current)",
+        ])
+        while true {
+            let signal = signals.wait()
+            if signal == SIGHUP {
+                logger.info("SIGHUP received; nothing to reload without --config.file")
+                continue
+            }
+            logger.info("shutting down", metadata: ["signal": "\(signal == SIGTERM ? "SIGTERM" : "SIGINT")"])
+            server.stop()
+            database.disconnect()
+            return
+        }
+    }
+}
+
+/// Sets up swift-log with pgwarden's line format and level; returns the main logger.
+func bootstrapLogging(_ options: LoggingOptions) -> Logger {
+    let level: Logger.Level = switch options.level {
+    case "debug": .debug
+    case "warn": .warning
+    case "error": .error
+    default: .info
+    }
+    let format = LogFormat(rawValue: options.format) ?? .logfmt
+    LoggingSystem.bootstrap { LineLogHandler(label: $0, format: format, level: level) }
+    return Logger(label: "pgwarden")
+}
+
+/// The process environment as a dictionary.
+func environment() -> [String: String] {
+    var result: [String: String] = [:]
+    var pointer = environ
+    while let entry = pointer.pointee {
+        let text = String(cString: entry)
+        if let eq = text.firstIndex(of: "=") {
+            result[String(text[..<eq])] = String(text[text.index(after: eq)...])
+        }
+        pointer += 1
+    }
+    return result
+}
+
+/// Blocks signals in every thread started afterwards and hands them to `wait()`.
+struct SignalWaiter {
+    private var set = sigset_t()
+
+    init(blocking signals: [Int32]) {
+        sigemptyset(&set)
+        for s in signals { sigaddset(&set, s) }
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+    }
+
+    /// Waits for the next blocked signal and returns its number.
+    func wait() -> Int32 {
+        var set = self.set
+        var received: Int32 = 0
+        while sigwait(&set, &received) != 0 {}
+        return received
+    }
+}
