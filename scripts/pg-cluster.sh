@@ -18,6 +18,16 @@ as_pg() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# The server must not inherit the caller's descriptors (a pipe held open by the postmaster
+# would keep whoever reads that pipe waiting forever).
+close_inherited_fds() {
+  local fd
+  for fd in /proc/$$/fd/*; do
+    fd=${fd##*/}
+    [ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-" 2>/dev/null || true
+  done
+}
+
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
@@ -47,7 +57,7 @@ start)
       for setting in "$@"; do echo "$setting"; done
     } | as_pg tee -a "$dir/data/postgresql.conf" >/dev/null
   fi
-  as_pg "$bindir/pg_ctl" -D "$dir/data" -o "-p $port" -l "$dir/server.log" -w -t 60 start >/dev/null \
+  ( close_inherited_fds; as_pg "$bindir/pg_ctl" -D "$dir/data" -o "-p $port" -l "$dir/server.log" -w -t 60 start >/dev/null ) \
     || { cat "$dir/server.log" >&2; exit 1; }
   echo "$port" > "$dir/port"
   as_pg "$bindir/psql" -h "$dir/socket" -p "$port" -U postgres -d postgres -qAt \
@@ -60,7 +70,7 @@ stop)
   ;;
 restart)
   port=$(cat "$dir/port")
-  as_pg "$bindir/pg_ctl" -D "$dir/data" -o "-p $port" -l "$dir/server.log" -w -t 60 start >/dev/null
+  ( close_inherited_fds; as_pg "$bindir/pg_ctl" -D "$dir/data" -o "-p $port" -l "$dir/server.log" -w -t 60 start >/dev/null )
   ;;
 *)
   echo "pg-cluster.sh: unknown command '$cmd' (start, stop or restart)" >&2; exit 2 ;;

@@ -20,6 +20,7 @@ public final class Scraper: Sendable {
 
     struct Stats {
         var errors = 0
+        var scrapes = 0
         var lastDuration = 0.0
         var coalesced = 0
         var sqlByVersion: [Int: String] = [:]
@@ -76,28 +77,34 @@ public final class Scraper: Sendable {
                          metadata: ["error": "\(error)"])
         }
         let duration = start.duration(to: .now).seconds
-        let (errors, becameUp) = stats.withLock { s -> (Int, Bool) in
+        let (counts, becameUp) = stats.withLock { s -> (Stats, Bool) in
+            s.scrapes += 1
             if !up { s.errors += 1 }
             s.lastDuration = duration
             let recovered = up && s.wasUp == false
             s.wasUp = up
-            return (s.errors, recovered)
+            return (s, recovered)
         }
         if becameUp { logger.info("database answers again; scrapes are complete") }
         var all = [MetricFamily("pg_up", .gauge, help: "1 when this scrape could query the database, else 0.",
                                 samples: [Sample(up ? 1 : 0)])]
         all += families
-        all += selfFamilies(duration: duration, errors: errors)
+        all += selfFamilies(duration: duration, stats: counts)
         all += extraFamilies()
         return ScrapeResult(body: TextFormat.render(all), up: up)
     }
 
-    private func selfFamilies(duration: Double, errors: Int) -> [MetricFamily] {
+    private func selfFamilies(duration: Double, stats: Stats) -> [MetricFamily] {
         [
             MetricFamily("pgwarden_scrape_duration_seconds", .gauge,
                          help: "Time this scrape spent collecting from the database.", samples: [Sample(duration)]),
+            MetricFamily("pgwarden_scrapes_total", .counter,
+                         help: "Scrapes that queried the database (one round trip each).", samples: [Sample(Double(stats.scrapes))]),
+            MetricFamily("pgwarden_scrapes_coalesced_total", .counter,
+                         help: "Scrape requests answered with a concurrent scrape's result instead of their own round trip.",
+                         samples: [Sample(Double(stats.coalesced))]),
             MetricFamily("pgwarden_scrape_errors_total", .counter,
-                         help: "Scrapes that could not query the database.", samples: [Sample(Double(errors))]),
+                         help: "Scrapes that could not query the database.", samples: [Sample(Double(stats.errors))]),
             MetricFamily("pgwarden_build_info", .gauge, help: "pgwarden's version; always 1.",
                          samples: [Sample(1, labels: [("version", version)])]),
         ]

@@ -72,7 +72,10 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
     public init?(parsing text: String) {
         guard let colon = text.lastIndex(of: ":") else { return nil }
         var host = String(text[..<colon])
-        guard let port = UInt16(text[text.index(after: colon)...]) else { return nil }
+        let portText = text[text.index(after: colon)...]
+        guard !portText.isEmpty, portText.allSatisfy({ $0.isASCII && $0.isNumber }), let port = UInt16(portText) else {
+            return nil
+        }
         if host.hasPrefix("[") {
             guard host.hasSuffix("]"), host.count > 2 else { return nil }
             host = String(host.dropFirst().dropLast())

@@ -42,9 +42,11 @@ public final class PGConnection: @unchecked Sendable {
         }
         guard let conn else { throw PostgresError(.connectionFailed, message: "libpq could not allocate a connection") }
         if PQstatus(conn) == CONNECTION_BAD {
-            let message = String(cString: PQerrorMessage(conn))
+            // Failing before any network I/O means the connection string itself was rejected;
+            // libpq's message may quote part of it (a password among it), so it is not passed on.
             PQfinish(conn)
-            throw PostgresError(.connectionFailed, message: message)
+            throw PostgresError(.connectionFailed,
+                                message: "the connection string (--dsn or DATA_SOURCE_NAME) is malformed; check its key=value or URI syntax")
         }
         var state = PGRES_POLLING_WRITING
         while true {
@@ -172,9 +174,10 @@ func waitForSocket(_ fd: Int32, events: Int16, deadline: ContinuousClock.Instant
 /// libpq reports start-up failures as text only; recognise the SQLSTATEs operators act on.
 func sqlStateFromStartupMessage(_ message: String) -> String? {
     if message.contains("password authentication failed") { return "28P01" }
-    if message.contains("does not exist") && message.contains("database") { return "3D000" }
-    if message.contains("does not exist") && message.contains("role") { return "28000" }
-    if message.contains("too many connections") || message.contains("remaining connection slots") { return "53300" }
+    if message.contains("does not exist") && message.contains("database \"") { return "3D000" }
+    if message.contains("does not exist") && message.contains("role \"") { return "28000" }
+    if message.contains("too many connections") || message.contains("too many clients")
+        || message.contains("remaining connection slots") { return "53300" }
     if message.contains("not permitted to log in") { return "28000" }
     return nil
 }

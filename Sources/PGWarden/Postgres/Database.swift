@@ -38,17 +38,27 @@ public final class Database: Sendable {
 
     /// Runs `body` with a healthy connection, connecting first if needed. A connection-level
     /// failure drops the connection so that the next call reconnects.
+    /// A connection that was idle and turns out dead (the server restarted in between) is
+    /// replaced and `body` runs once more on the new one; a fresh connection is not retried.
     public func withConnection<R: Sendable>(_ body: (PGConnection) throws -> R) throws -> R {
         try connection.withLock { current -> R in
-            if current == nil || current?.isHealthy == false {
-                current = nil
-                current = try openConnection()
-            }
-            do {
-                return try body(current!)
-            } catch let error as PostgresError where error.isConnectionLevel {
-                current = nil
-                throw error
+            var reused = current != nil
+            while true {
+                if current == nil || current?.isHealthy == false {
+                    current = nil
+                    reused = false
+                    current = try openConnection()
+                }
+                do {
+                    return try body(current!)
+                } catch let error as PostgresError where error.isConnectionLevel {
+                    current = nil
+                    if reused && error.kind == .connectionLost {
+                        reused = false
+                        continue
+                    }
+                    throw error
+                }
             }
         }
     }

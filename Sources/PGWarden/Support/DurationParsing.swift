@@ -9,13 +9,17 @@ public func parseDuration(_ text: String) -> Duration? {
         rest = rest.dropFirst(digits.count)
         let unit = rest.prefix { $0.isLetter }
         rest = rest.dropFirst(unit.count)
+        let factor: Int64
         switch unit {
-        case "ms": total += .milliseconds(value)
-        case "s": total += .seconds(value)
-        case "m": total += .seconds(value * 60)
-        case "h": total += .seconds(value * 3600)
+        case "ms": total += .milliseconds(value); continue
+        case "s": factor = 1
+        case "m": factor = 60
+        case "h": factor = 3600
         default: return nil
         }
+        let (seconds, overflow) = value.multipliedReportingOverflow(by: factor)
+        guard !overflow, seconds < Int64.max / 1000 else { return nil }
+        total += .seconds(seconds)
     }
     return total
 }

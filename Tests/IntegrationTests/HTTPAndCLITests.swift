@@ -1,0 +1,104 @@
+import Foundation
+import PGWarden
+import Testing
+
+/// The HTTP surface and the command line: paths, methods, flags, exit codes, signals.
+@Suite("HTTP and command line")
+struct HTTPAndCLITests {
+    @Test func pathsAndMethods() throws {
+        let env = try TestEnvironment.load()
+        let pgw = try PGWardenProcess(env, arguments: ["--dsn", env.dsn(), "--web.telemetry-path", "/custom"])
+        defer { pgw.stop() }
+        let landing = try HTTP.get(port: pgw.port, "/")
+        #expect(landing.status == 200)
+        #expect(landing.headers["content-type"]?.hasPrefix("text/html") == true)
+        #expect(landing.body.contains("href=\"/custom\""))
+        let metrics = try HTTP.get(port: pgw.port, "/custom")
+        #expect(metrics.status == 200)
+        #expect(metrics.headers["content-type"] == TextFormat.contentType)
+        #expect(metrics.body.contains("pg_up 1"))
+        #expect(try HTTP.get(port: pgw.port, "/metrics").status == 404)
+        #expect(try HTTP.get(port: pgw.port, "/healthz").status == 200)
+        let post = try HTTP.request(port: pgw.port, method: "POST", path: "/custom")
+        #expect(post.status == 405)
+        #expect(post.headers["allow"] == "GET, HEAD")
+        #expect(try HTTP.request(port: pgw.port, method: "DELETE", path: "/").status == 405)
+    }
+
+    @Test func concurrentScrapesShareRoundTrips() throws {
+        let env = try TestEnvironment.load()
+        let pgw = try PGWardenProcess(env, arguments: ["--dsn", env.dsn()])
+        defer { pgw.stop() }
+        let port = pgw.port
+        var coalesced = 0.0
+        var requests = 0
+        for _ in 0..<10 where coalesced == 0 {
+            let ok = Counter()
+            DispatchQueue.concurrentPerform(iterations: 16) { _ in
+                if let r = try? HTTP.get(port: port, "/metrics"), r.status == 200, r.body.contains("pg_up 1") { ok.add() }
+            }
+            requests += 16
+            #expect(ok.value == 16, "every concurrent scrape answered completely")
+            let m = try pgw.scrape()
+            requests += 1
+            coalesced = m.value("pgwarden_scrapes_coalesced_total") ?? 0
+            let roundTrips = m.value("pgwarden_scrapes_total") ?? 0
+            #expect(roundTrips + coalesced <= Double(requests))
+        }
+        #expect(coalesced > 0, "scrapes arriving together share one database round trip")
+    }
+
+    @Test func badFlagsExitWithStatus2() throws {
+        let env = try TestEnvironment.load()
+        for args in [["--no-such-flag"], ["--web.listen-address", "nonsense"], ["--log.level", "loud"],
+                     ["--log.format", "xml"], ["--db.statement-timeout", "5"], ["--web.telemetry-path", "metrics"]] {
+            let (status, output) = try runPGWarden(env, args)
+            #expect(status == 2, "\(args) exits 2")
+            #expect(output.contains("Error") || output.contains("error"), "\(args): \(output)")
+            #expect(output.contains(args[0].hasPrefix("--no") ? "no-such-flag" : args[0]), "the message names the flag: \(output)")
+        }
+    }
+
+    @Test func portInUseExitsWithStatus1() throws {
+        let env = try TestEnvironment.load()
+        let first = try PGWardenProcess(env, arguments: ["--dsn", env.dsn()])
+        defer { first.stop() }
+        let (status, output) = try runPGWarden(env, ["--dsn", env.dsn(), "--web.listen-address", "127.0.0.1:\(first.port)"])
+        #expect(status == 1)
+        #expect(output.contains("already in use"))
+        #expect(output.contains("127.0.0.1:\(first.port)"))
+    }
+
+    @Test func versionAndHelp() throws {
+        let env = try TestEnvironment.load()
+        let (status, output) = try runPGWarden(env, ["--version"])
+        #expect(status == 0)
+        #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == PGWardenVersion.current)
+        let help = try runPGWarden(env, ["serve", "--help"])
+        #expect(help.status == 0)
+        for flag in ["--web.listen-address", "--web.telemetry-path", "--dsn", "--log.level", "--log.format"] {
+            #expect(help.output.contains(flag), "help lists \(flag)")
+        }
+    }
+
+    @Test(arguments: [SIGTERM, SIGINT])
+    func signalShutsDownGracefully(signal: Int32) throws {
+        let env = try TestEnvironment.load()
+        let pgw = try PGWardenProcess(env, arguments: ["--dsn", env.dsn(), "--log.format", "json"])
+        _ = try pgw.scrape()
+        kill(pgw.process.processIdentifier, signal)
+        pgw.process.waitUntilExit()
+        #expect(pgw.process.terminationStatus == 0)
+        #expect(pgw.log.contains("\"msg\":\"shutting down\""))
+        #expect(throws: (any Error).self) { try HTTP.get(port: pgw.port, "/healthz") }
+    }
+}
+
+/// A thread-safe counter for concurrent requests.
+final class Counter: @unchecked Sendable {
+    // @unchecked: every access holds `lock`.
+    private let lock = NSLock()
+    private var count = 0
+    func add() { lock.lock(); count += 1; lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
+}

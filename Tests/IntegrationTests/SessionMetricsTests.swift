@@ -1,0 +1,186 @@
+import Foundation
+import PGWarden
+import Testing
+
+/// Sessions in every state, limits, NOLOGIN, blockers: scraped over HTTP, exact values asserted.
+@Suite("Session metrics against a real server")
+struct SessionMetricsTests {
+    @Test func everyStateIsCountedExactly() throws {
+        let fx = try AdminFixture()
+        defer { fx.cleanUp() }
+        let db = try fx.createDatabase()
+        let app = try fx.createRole("pgw_app")
+        let idle1 = try fx.connect(role: app, database: db)
+        _ = try fx.connect(role: app, database: db)
+        _ = idle1
+        let inTx = try fx.connect(role: app, database: db)
+        try inTx.run("BEGIN; SELECT 1")
+        let aborted = try fx.connect(role: app, database: db)
+        try aborted.run("BEGIN")
+        #expect(aborted.fail("SELECT 1/0") != nil)
+        let active = try fx.connect(role: app, database: db)
+        active.startInBackground("SELECT pg_sleep(120)")
+        let disabled = try fx.connect(role: "postgres", database: db)
+        try disabled.run("SET track_activities = off")
+        try eventually("the active session runs") { try fx.state(of: active.pid) == "active" }
+        Thread.sleep(forTimeInterval: 1.1)
+
+        let pgw = try PGWardenProcess(fx.env, arguments: ["--dsn", fx.env.dsn()])
+        defer { pgw.stop() }
+        let m = try pgw.scrape()
+        #expect(m.value("pg_up") == 1)
+        let expected: [String: Double] = [
+            "active": 1, "idle": 2, "idle in transaction": 1, "idle in transaction (aborted)": 1,
+            "fastpath function call": 0, "disabled": 0,
+        ]
+        for (state, count) in expected {
+            #expect(m.value("pg_sessions", ["datname": db, "usename": app, "state": state]) == count, "state \(state)")
+        }
+        #expect(m.value("pg_sessions", ["datname": db, "usename": "postgres", "state": "disabled"]) == 1)
+        let idleAge = try #require(m.value("pg_session_state_age_max_seconds", ["datname": db, "usename": app, "state": "idle in transaction"]))
+        #expect(idleAge >= 1.0)
+        let xactAge = try #require(m.value("pg_session_transaction_age_max_seconds", ["datname": db, "usename": app, "state": "idle in transaction"]))
+        #expect(xactAge >= idleAge)
+        #expect(m.value("pg_session_transaction_age_max_seconds", ["datname": db, "usename": app, "state": "idle"]) == nil)
+        #expect(m.value("pg_idle_in_transaction_age_seconds_count", ["usename": app]) == 2)
+        #expect(m.value("pg_idle_in_transaction_age_seconds_bucket", ["usename": app, "le": "+Inf"]) == 2)
+        #expect(m.value("pg_idle_in_transaction_age_seconds_bucket", ["usename": app, "le": "1"]) == 0)
+        #expect(m.value("pg_database_sessions", ["datname": db]) == 6)
+        #expect(m.value("pg_role_sessions", ["usename": app]) == 5)
+    }
+
+    @Test func roleLimitLoweredBelowLiveSessions() throws {
+        let fx = try AdminFixture()
+        defer { fx.cleanUp() }
+        let db = try fx.createDatabase()
+        let role = try fx.createRole("pgw_lim")
+        for _ in 0..<3 { _ = try fx.connect(role: role, database: db) }
+        let pgw = try PGWardenProcess(fx.env, arguments: ["--dsn", fx.env.dsn()])
+        defer { pgw.stop() }
+        var m = try pgw.scrape()
+        #expect(m.value("pg_role_connection_limit", ["usename": role]) == -1)
+        #expect(m.value("pg_role_over_connection_limit", ["usename": role]) == 0)
+        try fx.admin.run("ALTER ROLE \(quoteIdent(role)) CONNECTION LIMIT 1")
+        m = try pgw.scrape()
+        #expect(m.value("pg_role_connection_limit", ["usename": role]) == 1)
+        #expect(m.value("pg_role_sessions", ["usename": role]) == 3)
+        #expect(m.value("pg_role_over_connection_limit", ["usename": role]) == 1)
+    }
+
+    @Test func databaseConnectionLimit() throws {
+        let fx = try AdminFixture()
+        defer { fx.cleanUp() }
+        let db = try fx.createDatabase(options: "CONNECTION LIMIT 2")
+        let role = try fx.createRole()
+        for _ in 0..<2 { _ = try fx.connect(role: role, database: db) }
+        let pgw = try PGWardenProcess(fx.env, arguments: ["--dsn", fx.env.dsn()])
+        defer { pgw.stop() }
+        var m = try pgw.scrape()
+        #expect(m.value("pg_database_connection_limit", ["datname": db]) == 2)
+        #expect(m.value("pg_database_sessions", ["datname": db]) == 2)
+        #expect(m.value("pg_database_over_connection_limit", ["datname": db]) == 0)
+        try fx.admin.run("ALTER DATABASE \(quoteIdent(db)) CONNECTION LIMIT 1")
+        m = try pgw.scrape()
+        #expect(m.value("pg_database_over_connection_limit", ["datname": db]) == 1)
+    }
+
+    @Test func nologinRoleAndDisallowedDatabaseKeepTheirSessions() throws {
+        let fx = try AdminFixture()
+        defer { fx.cleanUp() }
+        let db = try fx.createDatabase()
+        let role = try fx.createRole("pgw_gone")
+        _ = try fx.connect(role: role, database: db)
+        let pgw = try PGWardenProcess(fx.env, arguments: ["--dsn", fx.env.dsn()])
+        defer { pgw.stop() }
+        var m = try pgw.scrape()
+        #expect(m.value("pg_role_nologin_sessions", ["usename": role]) == nil)
+        #expect(m.value("pg_database_disallowed_sessions", ["datname": db]) == nil)
+        try fx.admin.run("ALTER ROLE \(quoteIdent(role)) NOLOGIN")
+        try fx.admin.run("ALTER DATABASE \(quoteIdent(db)) ALLOW_CONNECTIONS false")
+        m = try pgw.scrape()
+        #expect(m.value("pg_role_nologin_sessions", ["usename": role]) == 1)
+        #expect(m.value("pg_database_disallowed_sessions", ["datname": db]) == 1)
+        try fx.admin.run("ALTER DATABASE \(quoteIdent(db)) ALLOW_CONNECTIONS true")
+    }
+
+    @Test func blockerAndBlockedSession() throws {
+        let fx = try AdminFixture()
+        defer { fx.cleanUp() }
+        let db = try fx.createDatabase()
+        let holderRole = try fx.createRole("pgw_holder")
+        let waiterRole = try fx.createRole("pgw_waiter")
+        let owner = try fx.connect(role: "postgres", database: db)
+        try owner.run("CREATE TABLE t (id int); GRANT ALL ON t TO \(quoteIdent(holderRole)), \(quoteIdent(waiterRole))")
+        let holder = try fx.connect(role: holderRole, database: db)
+        try holder.run("BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE")
+        let waiter = try fx.connect(role: waiterRole, database: db)
+        waiter.startInBackground("SELECT count(*) FROM t")
+        try eventually("the waiter waits on the lock") {
+            try !fx.admin.run("SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'", [String(waiter.pid)]).isEmpty
+        }
+        Thread.sleep(forTimeInterval: 1.1)
+        let pgw = try PGWardenProcess(fx.env, arguments: ["--dsn", fx.env.dsn()])
+        defer { pgw.stop() }
+        let m = try pgw.scrape()
+        #expect(m.value("pg_blocked_sessions", ["datname": db, "usename": waiterRole]) == 1)
+        #expect(m.value("pg_blocking_sessions", ["datname": db, "usename": holderRole]) == 1)
+        #expect(m.value("pg_blocked_sessions", ["datname": db, "usename": holderRole]) == nil)
+        let wait = try #require(m.value("pg_blocked_wait_max_seconds", ["datname": db, "usename": waiterRole]))
+        #expect(wait >= 1.0)
+    }
+
+    @Test func ownSessionIsNeverCounted() throws {
+        let fx = try AdminFixture()
+        defer { fx.cleanUp() }
+        let db = try fx.createDatabase()
+        let pgw = try PGWardenProcess(fx.env, arguments: ["--dsn", fx.env.dsn(database: db)])
+        defer { pgw.stop() }
+        let m = try pgw.scrape()
+        #expect(m.value("pg_up") == 1)
+        #expect(m.all("pg_sessions", ["datname": db]).isEmpty)
+        #expect(m.value("pg_database_sessions", ["datname": db]) == 0)
+        // pgwarden's own session is there, with application_name pgwarden, and still uncounted.
+        let own = try fx.admin.run("SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'pgwarden'", [db])
+        #expect(own.first?[0] == "1")
+    }
+
+    @Test func applicationNameLabelIsOptIn() throws {
+        let fx = try AdminFixture()
+        defer { fx.cleanUp() }
+        let db = try fx.createDatabase()
+        let role = try fx.createRole()
+        let s = try fx.connect(role: role, database: db)
+        try s.run("SET application_name = 'billing \"v2\"\\batch'")
+        let plain = try PGWardenProcess(fx.env, arguments: ["--dsn", fx.env.dsn()])
+        defer { plain.stop() }
+        #expect(try plain.scrape().all("pg_sessions", ["datname": db]).allSatisfy { $0.labels["application_name"] == nil })
+        let labelled = try PGWardenProcess(fx.env, arguments: ["--dsn", fx.env.dsn(), "--collector.application-name"])
+        defer { labelled.stop() }
+        let m = try labelled.scrape()
+        #expect(m.value("pg_sessions", ["datname": db, "usename": role, "state": "idle", "application_name": "billing \"v2\"\\batch"]) == 1)
+    }
+
+    @Test func exoticNamesAreEscapedAndOutputPassesPromtool() throws {
+        let fx = try AdminFixture()
+        defer { fx.cleanUp() }
+        let db = try fx.createDatabase("pgw_\"q\\uoté\n")
+        let role = try fx.createRole("rôle \"x\"\\y")
+        _ = try fx.connect(role: role, database: db)
+        let pgw = try PGWardenProcess(fx.env, arguments: ["--dsn", fx.env.dsn()])
+        defer { pgw.stop() }
+        let m = try pgw.scrape()
+        #expect(m.value("pg_sessions", ["datname": db, "usename": role, "state": "idle"]) == 1)
+        let file = "\(fx.env.workDir)/metrics-\(uniqueSuffix()).txt"
+        try m.text.write(toFile: file, atomically: true, encoding: .utf8)
+        let promtool = Process()
+        promtool.executableURL = URL(fileURLWithPath: "/bin/sh")
+        promtool.arguments = ["-c", "promtool check metrics < '\(file)' 2>&1"]
+        let pipe = Pipe()
+        promtool.standardOutput = pipe
+        try promtool.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        promtool.waitUntilExit()
+        #expect(promtool.terminationStatus == 0, "promtool check metrics: \(output)")
+        #expect(output.isEmpty, "promtool reported: \(output)")
+    }
+}

@@ -1,0 +1,66 @@
+import Testing
+@testable import PGWarden
+
+@Suite("DatabaseLimitsCollector")
+struct DatabaseLimitsCollectorTests {
+    let collector = DatabaseLimitsCollector()
+    static let columns = ["datname", "connlimit", "allowconn", "sessions"]
+
+    func families(_ rows: [[String?]]) -> [MetricFamily] {
+        collector.families(from: QueryResult(columns: Self.columns, rows: rows), options: .init())
+    }
+
+    @Test func familyNamesAndTypes() {
+        let got = families([])
+        #expect(got.map(\.name) == ["pg_database_connection_limit", "pg_database_sessions",
+                                    "pg_database_over_connection_limit", "pg_database_disallowed_sessions"])
+        #expect(got.allSatisfy { $0.type == .gauge && $0.samples.isEmpty })
+    }
+
+    @Test(arguments: [
+        ("-1", "300", 0.0),
+        ("0", "0", 0.0),
+        ("0", "1", 1.0),
+        ("2", "2", 0.0),
+        ("2", "3", 1.0),
+    ])
+    func overLimit(connlimit: String, sessions: String, over: Double) {
+        let got = families([["app", connlimit, "t", sessions]])
+        #expect(value(family(got, "pg_database_over_connection_limit"), ["datname": "app"]) == over)
+        #expect(value(family(got, "pg_database_connection_limit"), ["datname": "app"]) == Double(connlimit))
+        #expect(value(family(got, "pg_database_sessions"), ["datname": "app"]) == Double(sessions))
+    }
+
+    @Test func disallowedDatabasesReportTheirSessions() {
+        let got = families([
+            ["app", "-1", "t", "3"],
+            ["closed", "-1", "f", "4"],
+            ["closed_empty", "-1", "f", "0"],
+        ])
+        let disallowed = family(got, "pg_database_disallowed_sessions")
+        #expect(value(disallowed, ["datname": "closed"]) == 4)
+        #expect(samples(disallowed, ["datname": "app"]).isEmpty, "databases that allow connections never appear")
+        // A closed database without sessions may be exported as 0, never as more.
+        #expect(samples(disallowed, ["datname": "closed_empty"]).allSatisfy { $0.value == 0 })
+        #expect(value(family(got, "pg_database_over_connection_limit"), ["datname": "closed"]) == 0)
+    }
+
+    @Test func labelsAreDatnameOnly() {
+        let got = families([["データ", "5", "t", "1"]])
+        for f in got {
+            #expect(f.samples.allSatisfy { labelNames($0) == ["datname"] }, "\(f.name)")
+        }
+        #expect(value(family(got, "pg_database_sessions"), ["datname": "データ"]) == 1)
+    }
+
+    @Test func sqlSkipsInvalidAndIdleTemplateDatabases() {
+        let sql = collector.sql(serverVersion: 160000, options: .init())
+        #expect(sql.contains("pg_database"))
+        #expect(sql.contains("datconnlimit <> -2"))
+        #expect(sql.contains("datistemplate"))
+        #expect(sql.contains("datallowconn"))
+        #expect(sql.contains("pid <> pg_backend_pid()"))
+        #expect(sql.contains("backend_type = 'client backend'"))
+        for column in Self.columns where column != "datname" { #expect(sql.contains("AS \(column)"), "column \(column)") }
+    }
+}

@@ -1,0 +1,97 @@
+import Testing
+@testable import PGWarden
+
+@Suite("IdleInTransactionCollector")
+struct IdleInTransactionCollectorTests {
+    let collector = IdleInTransactionCollector()
+    let options = CollectorOptions(idleInTransactionBuckets: [1, 10, 60])
+
+    /// Builds the row PostgreSQL would return for one role's idle-in-transaction ages.
+    func row(_ usename: String, ages: [Double], bounds: [Double]) -> [String?] {
+        let buckets = bounds.map { bound in String(ages.filter { $0 <= bound }.count) }
+        return [usename] + buckets + [String(ages.count), String(ages.reduce(0, +))]
+    }
+
+    func columns(_ bounds: [Double]) -> [String] {
+        ["usename"] + bounds.indices.map { "b\($0)" } + ["sessions", "total_age"]
+    }
+
+    @Test func histogramPerRoleFromAges() {
+        let bounds = options.idleInTransactionBuckets
+        let alice = [0.5, 3, 7, 45, 500]
+        let bob = [45.0]
+        let result = QueryResult(columns: columns(bounds),
+                                 rows: [row("alice", ages: alice, bounds: bounds), row("bob", ages: bob, bounds: bounds)])
+        let got = collector.families(from: result, options: options)
+        #expect(got.count == 1)
+        let h = got[0]
+        #expect(h.name == "pg_idle_in_transaction_age_seconds")
+        #expect(h.type == .histogram)
+        // alice: ≤1 → 1, ≤10 → 3, ≤60 → 4, all 5; sum 555.5.
+        #expect(value(h, ["usename": "alice", "le": "1"], suffix: "_bucket") == 1)
+        #expect(value(h, ["usename": "alice", "le": "10"], suffix: "_bucket") == 3)
+        #expect(value(h, ["usename": "alice", "le": "60"], suffix: "_bucket") == 4)
+        #expect(value(h, ["usename": "alice", "le": "+Inf"], suffix: "_bucket") == 5)
+        #expect(value(h, ["usename": "alice"], suffix: "_count") == 5)
+        #expect(value(h, ["usename": "alice"], suffix: "_sum") == 555.5)
+        // bob: one session idle 45 s falls in the 60 bucket only.
+        #expect(value(h, ["usename": "bob", "le": "10"], suffix: "_bucket") == 0)
+        #expect(value(h, ["usename": "bob", "le": "60"], suffix: "_bucket") == 1)
+        #expect(value(h, ["usename": "bob", "le": "+Inf"], suffix: "_bucket") == 1)
+        #expect(value(h, ["usename": "bob"], suffix: "_sum") == 45)
+        // Per role: 3 bounds + +Inf + _sum + _count.
+        #expect(h.samples.count == 2 * 6)
+    }
+
+    @Test func renderedHistogramIsValidExposition() {
+        let bounds = options.idleInTransactionBuckets
+        let result = QueryResult(columns: columns(bounds), rows: [row("app", ages: [2, 20], bounds: bounds)])
+        let text = TextFormat.render(collector.families(from: result, options: options))
+        #expect(text.contains("# TYPE pg_idle_in_transaction_age_seconds histogram\n"))
+        #expect(text.contains("pg_idle_in_transaction_age_seconds_bucket{usename=\"app\",le=\"10\"} 1\n"))
+        #expect(text.contains("pg_idle_in_transaction_age_seconds_bucket{usename=\"app\",le=\"+Inf\"} 2\n"))
+        #expect(text.contains("pg_idle_in_transaction_age_seconds_sum{usename=\"app\"} 22\n"))
+        #expect(text.contains("pg_idle_in_transaction_age_seconds_count{usename=\"app\"} 2\n"))
+    }
+
+    @Test func noRowsNoSamples() {
+        let got = collector.families(from: QueryResult(columns: columns(options.idleInTransactionBuckets), rows: []),
+                                     options: options)
+        #expect(got.count == 1)
+        #expect(got[0].samples.isEmpty)
+    }
+
+    @Test func defaultBucketsGiveOneLeLabelEach() {
+        let bounds = CollectorOptions.defaultIdleInTransactionBuckets
+        let result = QueryResult(columns: columns(bounds), rows: [row("app", ages: [0, 4000], bounds: bounds)])
+        let h = collector.families(from: result, options: CollectorOptions())[0]
+        let les = h.samples.filter { $0.suffix == "_bucket" }.map { labelDict($0)["le"]! }
+        #expect(les == bounds.map { formatValue($0) } + ["+Inf"])
+        #expect(les.first == "1" && les.dropLast().last == "3600")
+        // 4000 s is beyond the last bound: only +Inf counts it.
+        #expect(value(h, ["usename": "app", "le": "3600"], suffix: "_bucket") == 1)
+        #expect(value(h, ["usename": "app", "le": "+Inf"], suffix: "_bucket") == 2)
+    }
+
+    // MARK: SQL
+
+    @Test func sqlHasOneFilteredCountPerBucket() {
+        let sql = collector.sql(serverVersion: 160000, options: CollectorOptions(idleInTransactionBuckets: [0.5, 30, 3600]))
+        #expect(sql.contains("count(*) FILTER (WHERE age <= 0.5) AS b0"))
+        #expect(sql.contains("count(*) FILTER (WHERE age <= 30) AS b1"))
+        #expect(sql.contains("count(*) FILTER (WHERE age <= 3600) AS b2"))
+        #expect(!sql.contains(" AS b3"))
+        #expect(sql.contains("AS sessions"))
+        #expect(sql.contains("AS total_age"))
+    }
+
+    @Test func sqlCountsBothIdleInTransactionStatesAndExcludesOwnBackend() {
+        let sql = collector.sql(serverVersion: 160000, options: CollectorOptions())
+        #expect(sql.contains("'idle in transaction'"))
+        #expect(sql.contains("'idle in transaction (aborted)'"))
+        #expect(sql.contains("pid <> pg_backend_pid()"))
+        #expect(sql.contains("backend_type = 'client backend'"))
+        #expect(!sql.contains(";"))
+        #expect(occurrences(of: "FILTER (WHERE age <=", in: sql) == CollectorOptions.defaultIdleInTransactionBuckets.count)
+    }
+}

@@ -1,0 +1,89 @@
+import Testing
+@testable import PGWarden
+
+@Suite("PostgresError")
+struct PostgresErrorTests {
+    @Test func descriptionWithSQLState() {
+        let error = PostgresError(.connectionFailed, sqlState: "28P01",
+                                  message: "FATAL:  password authentication failed for user \"app\"\n")
+        #expect(error.description
+            == "PostgreSQL connection failed: FATAL:  password authentication failed for user \"app\" (SQLSTATE 28P01)")
+    }
+
+    @Test func descriptionWithoutSQLState() {
+        let error = PostgresError(.timeout, message: "no answer from the server within 3 seconds")
+        #expect(error.description == "PostgreSQL timed out: no answer from the server within 3 seconds")
+        #expect(!error.description.contains("SQLSTATE"))
+    }
+
+    @Test(arguments: [
+        ("  \n msg \t\n", "msg"),
+        ("inner  spaces\nkept", "inner  spaces\nkept"),
+        ("", ""),
+        ("ERROR:  relation \"x\" does not exist\n", "ERROR:  relation \"x\" does not exist"),
+    ])
+    func messageIsTrimmed(raw: String, trimmed: String) {
+        #expect(PostgresError(.queryFailed, message: raw).message == trimmed)
+    }
+
+    /// Windows-style line ends (e.g. from a server message relayed through a proxy) are whitespace too.
+    @Test func messageIsTrimmedOfCRLF() {
+        #expect(PostgresError(.queryFailed, message: "\r\n").message == "")
+        #expect(PostgresError(.queryFailed, message: "server closed the connection\r\n").message
+            == "server closed the connection")
+        // A lone CR is trimmed too.
+        #expect(PostgresError(.queryFailed, message: "x\r").message == "x")
+    }
+
+    @Test(arguments: [
+        (PostgresError.Kind.connectionFailed, true),
+        (.timeout, true),
+        (.connectionLost, true),
+        (.queryFailed, false),
+    ])
+    func connectionLevel(kind: PostgresError.Kind, expected: Bool) {
+        #expect(PostgresError(kind, message: "x").isConnectionLevel == expected)
+        #expect(PostgresError(kind, message: "x").description.hasPrefix("PostgreSQL \(kind.rawValue): "))
+    }
+
+    @Test func descriptionIsOnlyKindMessageAndState() {
+        // The type holds no DSN, so whatever it prints comes from these three fields alone.
+        let error = PostgresError(.queryFailed, sqlState: "57014", message: "canceling statement due to statement timeout")
+        #expect(error.description == "PostgreSQL query failed: canceling statement due to statement timeout (SQLSTATE 57014)")
+        #expect(Mirror(reflecting: error).children.compactMap(\.label).sorted() == ["kind", "message", "sqlState"])
+    }
+
+    // MARK: SQLSTATE from start-up failures (libpq reports them as text only)
+
+    @Test(arguments: [
+        ("connection to server at \"db\" (10.0.0.5), port 5432 failed: FATAL:  password authentication failed for user \"app\"", "28P01"),
+        ("connection to server on socket \"/tmp/.s.PGSQL.5432\" failed: FATAL:  database \"nope\" does not exist", "3D000"),
+        ("connection to server at \"db\", port 5432 failed: FATAL:  role \"nobody\" does not exist", "28000"),
+        ("FATAL:  too many connections for role \"app\"", "53300"),
+        ("FATAL:  too many connections for database \"app\"", "53300"),
+        ("FATAL:  remaining connection slots are reserved for roles with the SUPERUSER attribute", "53300"),
+        ("FATAL:  role \"retired\" is not permitted to log in", "28000"),
+    ])
+    func startupSQLState(message: String, state: String) {
+        #expect(sqlStateFromStartupMessage(message) == state)
+    }
+
+    @Test(arguments: [
+        "connection to server at \"db\" (10.0.0.5), port 5432 failed: Connection refused",
+        "could not translate host name \"nowhere\" to address: Name or service not known",
+        "",
+    ])
+    func startupSQLStateUnknown(message: String) {
+        #expect(sqlStateFromStartupMessage(message) == nil)
+    }
+
+    /// max_connections exhaustion is reported as "sorry, too many clients already" (SQLSTATE 53300).
+    @Test func startupSQLStateForMaxConnections() {
+        #expect(sqlStateFromStartupMessage("connection to server at \"db\", port 5432 failed: FATAL:  sorry, too many clients already") == "53300")
+    }
+
+    /// A role whose name contains "database" must still be reported as a missing role.
+    @Test func startupSQLStateForRoleNamedLikeDatabase() {
+        #expect(sqlStateFromStartupMessage("FATAL:  role \"database_admin\" does not exist") == "28000")
+    }
+}

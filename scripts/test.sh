@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# make test: installs what is missing, builds, starts a throwaway PostgreSQL on a random port,
+# runs every test suite against it, and tears it down at exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+scripts/deps.sh test
+swift build --build-tests 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
+test -x .build/debug/pgwarden || { echo "test.sh: build failed" >&2; exit 1; }
+
+work=$(mktemp -d /tmp/pgwarden-test.XXXXXX)
+chmod 755 "$work"
+cleanup() {
+  "$root/scripts/pg-cluster.sh" stop "$work/pg" || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+port=$(scripts/pg-cluster.sh start "$work/pg")
+export PGWARDEN_TEST_PGHOST=127.0.0.1
+export PGWARDEN_TEST_PGPORT=$port
+export PGWARDEN_TEST_SOCKET_DIR=$work/pg/socket
+export PGWARDEN_TEST_CLUSTER_SCRIPT=$root/scripts/pg-cluster.sh
+export PGWARDEN_TEST_WORKDIR=$work
+export PGWARDEN_BIN=$root/.build/debug/pgwarden
+echo "test.sh: PostgreSQL on 127.0.0.1:$port"
+
+status=0
+swift test --skip-build 2>&1 | tee "$work/swift-test.log" || status=$?
+grep -qE "Test run with [0-9]+ tests? .*passed|Executed [0-9]+ tests?, with 0 failures" "$work/swift-test.log" || status=1
+
+for extra in tests/*.sh; do
+  [ -e "$extra" ] || continue
+  echo "test.sh: running $extra"
+  bash "$extra" || status=$?
+done
+exit $status

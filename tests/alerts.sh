@@ -1,0 +1,297 @@
+#!/usr/bin/env bash
+# Checks the monitoring files: Prometheus rules and their unit tests (alerts/), the example
+# Prometheus and Alertmanager configurations (examples/) and the Grafana dashboards (dashboards/).
+# Run by `make test` (scripts/test.sh) from the repository root; runs alone too: bash tests/alerts.sh
+# Without promtool/amtool the checks are skipped, unless CI=true, where that is a failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+passed=0
+failed=0
+log=$(mktemp /tmp/pgwarden-alerts.XXXXXX)
+tmpdir=$(mktemp -d /tmp/pgwarden-alerts-dir.XXXXXX)
+trap 'rm -rf "$log" "$tmpdir"' EXIT
+
+pass() { echo "PASS: $1"; passed=$((passed + 1)); }
+fail() {
+  echo "FAIL: $1"
+  head -n 80 "$log" | sed 's/^/    /'
+  [ "$(wc -l <"$log")" -le 80 ] || echo "    ... ($(wc -l <"$log") lines, truncated)"
+  failed=$((failed + 1))
+}
+# check NAME COMMAND...: runs COMMAND, PASS if it exits 0, FAIL (with its output) otherwise.
+check() {
+  local name=$1; shift
+  if "$@" >"$log" 2>&1; then pass "$name"; else fail "$name"; fi
+}
+
+# promtool/amtool are required in CI and skipped (with a note) elsewhere.
+have_tools=1
+for tool in promtool amtool python3; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    if [ "${CI:-}" = true ]; then
+      echo "missing $tool (apt-get install prometheus prometheus-alertmanager python3)" >"$log"
+      fail "$tool installed"
+    else
+      echo "SKIP: $tool not installed (apt-get install prometheus prometheus-alertmanager python3); CI=true makes this a failure"
+    fi
+    have_tools=0
+  fi
+done
+if [ "$have_tools" = 0 ]; then
+  echo "alerts: $passed passed, $failed failed"
+  [ "$failed" -eq 0 ]; exit
+fi
+
+shopt -s nullglob
+rule_files=(alerts/*.rules.yml)
+test_files=(alerts/*.test.yml)
+dashboards=(dashboards/*.json)
+[ ${#rule_files[@]} -gt 0 ] || { echo "no alerts/*.rules.yml" >"$log"; fail "rule files present"; }
+[ ${#test_files[@]} -gt 0 ] || { echo "no alerts/*.test.yml" >"$log"; fail "rule test files present"; }
+[ ${#dashboards[@]} -gt 0 ] || { echo "no dashboards/*.json" >"$log"; fail "dashboards present"; }
+
+# 1. Rules are valid, without lint warnings either.
+lint_clean() {
+  local out
+  out=$(promtool check rules --lint=all --lint-fatal "$@" 2>&1); local rc=$?
+  echo "$out"
+  [ $rc -eq 0 ] && ! grep -qiE 'warn|fail' <<<"$out"
+}
+[ ${#rule_files[@]} -gt 0 ] && check "promtool check rules ${rule_files[*]}" lint_clean "${rule_files[@]}"
+
+# 2. Rule unit tests (each test file names its rule files itself).
+for t in "${test_files[@]}"; do
+  check "promtool test rules $t" promtool test rules "$t"
+done
+
+# 3. Remediation alerts carry pgwarden="remediate" and keep datname/usename (pgwarden's webhook
+#    relies on both); the other alerts do not carry the label.
+remediation_labels() {
+  python3 - "${rule_files[@]}" <<'PY'
+import re, sys
+want = {"PostgresIdleInTransactionTooLong", "PostgresLongRunningQuery", "PostgresSessionsBlockedTooLong",
+        "PostgresRoleOverConnectionLimit", "PostgresNologinRoleSessions"}
+seen, bad = set(), []
+for path in sys.argv[1:]:
+    text = open(path).read()
+    # Split into rules at "- alert:" / "- record:" lines.
+    for block in re.split(r"\n(?=\s*- (?:alert|record):)", text):
+        m = re.match(r"\s*- alert:\s*(\S+)", block)
+        if not m:
+            continue
+        name = m.group(1)
+        remediate = re.search(r"^\s+pgwarden:\s*[\"']?remediate[\"']?\s*$", block, re.M) is not None
+        if name in want:
+            seen.add(name)
+            if not remediate:
+                bad.append(f"{name}: missing label pgwarden: remediate")
+            if re.search(r"\b(by|without)\s*\([^)]*\b(datname|usename)\b", block.split("expr:", 1)[1].split("labels:", 1)[0]):
+                bad.append(f"{name}: expression aggregates away datname/usename")
+        elif remediate:
+            bad.append(f"{name}: has pgwarden: remediate but is not a remediation alert")
+for name in sorted(want - seen):
+    bad.append(f"{name}: alert missing")
+print("\n".join(bad))
+sys.exit(1 if bad else 0)
+PY
+}
+[ ${#rule_files[@]} -gt 0 ] && check "remediation alerts labelled pgwarden=remediate" remediation_labels
+
+# 4. Alertmanager example: valid, and routes remediation alerts to pgwarden (and to the humans).
+check "amtool check-config examples/alertmanager.yml" amtool check-config examples/alertmanager.yml
+routes_ok() {
+  amtool config routes test --config.file=examples/alertmanager.yml --verify.receivers=pgwarden,humans \
+    alertname=PostgresIdleInTransactionTooLong pgwarden=remediate datname=app usename=app &&
+  amtool config routes test --config.file=examples/alertmanager.yml --verify.receivers=humans \
+    alertname=PostgresDown instance=127.0.0.1:9793
+}
+check "alertmanager routing (pgwarden=remediate -> pgwarden webhook)" routes_ok
+
+# 5. Prometheus example: syntax, then with its rule_files resolved (paths relative to the file).
+check "promtool check config --syntax-only examples/prometheus.yml" promtool check config --syntax-only examples/prometheus.yml
+rule_files_resolve() {
+  local out
+  out=$(promtool check config examples/prometheus.yml 2>&1); local rc=$?
+  echo "$out"
+  [ $rc -eq 0 ] && grep -qE 'SUCCESS: [1-9][0-9]* rule files? found' <<<"$out"
+}
+check "promtool check config examples/prometheus.yml (rule_files resolve)" rule_files_resolve
+
+# 6. Dashboards: JSON parses; panels have descriptions; every expr names only exported metrics or
+#    recording rules and filters on $instance/$datname/$usename where the metric has those labels.
+#    The exprs (variables substituted) are then checked as PromQL by promtool.
+dashboard_lint() {
+  python3 - "$tmpdir/dashboard-exprs.rules.yml" "${rule_files[@]}" -- "${dashboards[@]}" <<'PY'
+import json, re, sys
+args = sys.argv[1:]
+out_rules = args[0]
+rule_paths = args[1:args.index("--")]
+dash_paths = args[args.index("--") + 1:]
+
+# Exported metrics and their labels relevant to dashboard filters (besides instance).
+DU, D, U = {"datname", "usename"}, {"datname"}, {"usename"}
+metrics = {
+    "up": set(), "pg_up": set(), "pg_server_version_num": set(),
+    "pg_sessions": DU, "pg_session_state_age_max_seconds": DU, "pg_session_transaction_age_max_seconds": DU,
+    "pg_idle_in_transaction_age_seconds_bucket": U, "pg_idle_in_transaction_age_seconds_sum": U,
+    "pg_idle_in_transaction_age_seconds_count": U,
+    "pg_backends": set(),
+    "pg_role_connection_limit": U, "pg_role_sessions": U, "pg_role_over_connection_limit": U,
+    "pg_role_nologin_sessions": U,
+    "pg_database_connection_limit": D, "pg_database_sessions": D, "pg_database_over_connection_limit": D,
+    "pg_database_disallowed_sessions": D,
+    "pg_blocked_sessions": DU, "pg_blocked_wait_max_seconds": DU, "pg_blocking_sessions": DU,
+    "pg_max_connections": set(), "pg_superuser_reserved_connections": set(), "pg_reserved_connections": set(),
+    "pg_setting_idle_in_transaction_session_timeout_seconds": set(), "pg_setting_idle_session_timeout_seconds": set(),
+    "pg_setting_statement_timeout_seconds": set(),
+    "pgwarden_scrape_duration_seconds": set(), "pgwarden_scrape_errors_total": set(), "pgwarden_build_info": set(),
+    "pgwarden_actions_total": set(), "pgwarden_webhook_requests_total": set(),
+    "pgwarden_last_action_timestamp_seconds": set(),
+}
+for path in rule_paths:
+    for name in re.findall(r"^\s*-?\s*record:\s*[\"']?([A-Za-z_:][A-Za-z0-9_:]*)", open(path).read(), re.M):
+        metrics[name] = set()
+
+KEYWORDS = {"and", "or", "unless", "bool", "offset", "inf", "nan",
+            "sum", "min", "max", "avg", "group", "stddev", "stdvar", "count", "count_values",
+            "bottomk", "topk", "quantile"}
+LABEL_LISTS = {"by", "without", "on", "ignoring", "group_left", "group_right"}
+IDENT = re.compile(r"[A-Za-z_:][A-Za-z0-9_:]*")
+MATCHER = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"\s*,?')
+
+def skip_string(s, i):
+    q = s[i]; i += 1
+    while i < len(s) and s[i] != q:
+        i += 2 if s[i] == "\\" else 1
+    return i + 1
+
+def skip_group(s, i, open_, close):
+    depth = 0
+    while i < len(s):
+        c = s[i]
+        if c in "\"'`":
+            i = skip_string(s, i); continue
+        if c == open_: depth += 1
+        elif c == close:
+            depth -= 1
+            if depth == 0: return i + 1
+        i += 1
+    raise ValueError(f"unbalanced {open_}")
+
+def selectors(expr):
+    """Yields (metric, {label: (op, value)}) for every vector selector of expr."""
+    i, n = 0, len(expr)
+    while i < n:
+        c = expr[i]
+        if c in "\"'`":
+            i = skip_string(expr, i); continue
+        if c == "[":
+            i = skip_group(expr, i, "[", "]"); continue
+        if c == "$":
+            m = re.compile(r"\$\{?[A-Za-z0-9_]+\}?").match(expr, i); i = m.end() if m else i + 1; continue
+        if c.isdigit() or (c == "." and i + 1 < n and expr[i + 1].isdigit()):
+            m = re.compile(r"[0-9.eE+\-xXa-fA-F]+[smhdwy]?").match(expr, i); i = m.end(); continue
+        m = IDENT.match(expr, i)
+        if not m:
+            if c == "{":
+                raise ValueError("selector without a metric name")
+            i += 1; continue
+        name, i = m.group(0), m.end()
+        j = i
+        while j < n and expr[j].isspace(): j += 1
+        if name in LABEL_LISTS:
+            if j < n and expr[j] == "(":
+                i = skip_group(expr, j, "(", ")")
+            continue
+        if name in KEYWORDS:
+            continue
+        if j < n and expr[j] == "(":   # a function call
+            continue
+        labels = {}
+        if j < n and expr[j] == "{":
+            end = skip_group(expr, j, "{", "}")
+            body, k = expr[j + 1:end - 1], 0
+            while k < len(body):
+                mm = MATCHER.match(body, k)
+                if not mm:
+                    if body[k:].strip(): raise ValueError(f"cannot parse matchers {{{body}}}")
+                    break
+                labels[mm.group(1)] = (mm.group(2), mm.group(3)); k = mm.end()
+            i = end
+        yield name, labels
+
+def panels_of(items):
+    for p in items:
+        yield p
+        yield from panels_of(p.get("panels", []))
+
+errors, exprs = [], []
+for path in dash_paths:
+    try:
+        dash = json.load(open(path))
+    except Exception as e:
+        errors.append(f"{path}: not valid JSON: {e}"); continue
+    variables = {v.get("name"): v for v in dash.get("templating", {}).get("list", [])}
+    if variables.get("datasource", {}).get("type") != "datasource" or variables["datasource"].get("query") != "prometheus":
+        errors.append(f"{path}: no datasource variable of type datasource (query prometheus)")
+    for var in ("instance", "datname", "usename"):
+        if var not in variables:
+            errors.append(f"{path}: no template variable {var}")
+    ids = set()
+    for p in panels_of(dash.get("panels", [])):
+        title = p.get("title", "?")
+        if p.get("type") == "row":
+            continue
+        if p.get("id") in ids:
+            errors.append(f"{path}: panel {title!r}: duplicate id {p.get('id')}")
+        ids.add(p.get("id"))
+        if not str(p.get("description", "")).strip():
+            errors.append(f"{path}: panel {title!r}: no description")
+        targets = p.get("targets", [])
+        if not targets:
+            errors.append(f"{path}: panel {title!r}: no targets")
+        for t in targets:
+            expr = t.get("expr", "")
+            if not expr.strip():
+                errors.append(f"{path}: panel {title!r}: target {t.get('refId')} without expr"); continue
+            exprs.append((title, expr))
+            try:
+                found = list(selectors(expr))
+            except ValueError as e:
+                errors.append(f"{path}: panel {title!r}: {e}: {expr}"); continue
+            if not found:
+                errors.append(f"{path}: panel {title!r}: no metric in {expr}")
+            for name, labels in found:
+                if name not in metrics:
+                    errors.append(f"{path}: panel {title!r}: unknown metric {name} in {expr}"); continue
+                for label in {"instance"} | metrics[name]:
+                    if labels.get(label) != ("=~", f"${label}"):
+                        errors.append(f"{path}: panel {title!r}: {name} lacks {label}=~\"${label}\" in {expr}")
+                if name.endswith("_bucket") and re.search(r"\b(rate|irate|increase)\s*\(\s*" + name, expr):
+                    errors.append(f"{path}: panel {title!r}: gauge histogram {name} must not be rate()d")
+
+# The exprs as recording rules, for promtool to parse (variables replaced by plausible values).
+with open(out_rules, "w") as f:
+    f.write("groups:\n  - name: dashboard-exprs\n    rules:\n")
+    for k, (title, expr) in enumerate(exprs):
+        e = re.sub(r"\$\{?__(rate_)?interval\}?", "1m", expr)
+        e = re.sub(r"\$\{?__range\}?", "1h", e)
+        e = re.sub(r"\$\{?[A-Za-z0-9_]+\}?", ".*", e)
+        f.write(f"      - record: dashboard:expr_{k}\n        expr: {json.dumps(e)}\n")
+print("\n".join(errors) if errors else f"{len(exprs)} exprs in {len(dash_paths)} dashboard(s) OK")
+sys.exit(1 if errors else 0)
+PY
+}
+if [ ${#dashboards[@]} -gt 0 ]; then
+  for d in "${dashboards[@]}"; do
+    check "$d parses as JSON" python3 -m json.tool "$d"
+  done
+  check "dashboard panels: descriptions, known metrics, \$instance/\$datname/\$usename filters" dashboard_lint
+  if [ -s "$tmpdir/dashboard-exprs.rules.yml" ]; then
+    check "dashboard exprs are valid PromQL (promtool)" promtool check rules "$tmpdir/dashboard-exprs.rules.yml"
+  fi
+fi
+
+echo "alerts: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
