@@ -8,7 +8,7 @@ struct PGWardenCommand: ParsableCommand {
         abstract: "PostgreSQL session exporter and guarded kill hooks.",
         discussion: "With no subcommand, pgwarden serves /metrics (see 'pgwarden serve --help').",
         version: PGWardenVersion.current,
-        subcommands: [Serve.self],
+        subcommands: [Serve.self, Sessions.self, Cancel.self, Terminate.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -53,6 +53,13 @@ struct ConnectionOptions: ParsableArguments {
 
 /// Logging options shared by every subcommand.
 struct LoggingOptions: ParsableArguments {
+    /// Warnings and errors only, for the manual commands (their table is the output).
+    static var quiet: LoggingOptions {
+        var options = LoggingOptions()
+        options.level = "warn"
+        return options
+    }
+
     @Option(name: .customLong("log.level"), help: "Only log messages of this level or above: debug, info, warn, error.")
     var level: String = "info"
 

@@ -22,6 +22,7 @@ struct Serve: ParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var logging: LoggingOptions
+    @OptionGroup var webhook: WebhookOptions
 
     func validate() throws {
         guard ListenAddress(parsing: listenAddress) != nil else {
@@ -30,15 +31,24 @@ struct Serve: ParsableCommand {
         guard telemetryPath.hasPrefix("/"), telemetryPath != "/", telemetryPath != "/healthz" else {
             throw ValidationError("--web.telemetry-path '\(telemetryPath)' must start with / and not be / or /healthz.")
         }
+        guard webhook.path != telemetryPath else {
+            throw ValidationError("--webhook.path and --web.telemetry-path are both '\(telemetryPath)'; give them different paths.")
+        }
     }
 
     func run() throws {
         let logger = bootstrapLogging(logging)
         let signals = SignalWaiter(blocking: [SIGTERM, SIGINT, SIGHUP])
-        let database = Database(settings: connection.settings(environment: environment()))
+        let settings = connection.settings(environment: environment())
+        let database = Database(settings: settings)
+        let hooks = try webhook.makeHandler(settings: settings, logger: logger)
         let scraper = Scraper(database: database, options: CollectorOptions(includeApplicationName: applicationNameLabel),
-                              version: PGWardenVersion.current, logger: logger)
-        let routes = ExporterRoutes.make(scraper: scraper, telemetryPath: telemetryPath, version: PGWardenVersion.current)
+                              version: PGWardenVersion.current, logger: logger,
+                              extraFamilies: { hooks.map { $0.runner.log.families() + $0.policies.families() } ?? [] })
+        var routes = ExporterRoutes.make(scraper: scraper, telemetryPath: telemetryPath, version: PGWardenVersion.current)
+        if let hooks {
+            routes.merge(hooks.routes(webhookPath: webhook.path, maxBodyBytes: webhook.maxBodyBytes)) { $1 }
+        }
         let server = HTTPServer(handler: Router(routes: routes), logger: logger)
         do {
             try server.start(ListenAddress(parsing: listenAddress)!)
@@ -52,7 +62,11 @@ struct Serve: ParsableCommand {
         while true {
             let signal = signals.wait()
             if signal == SIGHUP {
-                logger.info("SIGHUP received; nothing to reload without --config.file")
+                if let hooks {
+                    hooks.policies.reload(logger: logger)
+                } else {
+                    logger.info("SIGHUP received; nothing to reload without --config.file")
+                }
                 continue
             }
             logger.info("shutting down", metadata: ["signal": "\(signal == SIGTERM ? "SIGTERM" : "SIGINT")"])

@@ -36,13 +36,23 @@ struct BackendsCollectorTests {
         #expect(value(collector.families(from: result, options: .init())[0], ["backend_type": "checkpointer"]) == 3)
     }
 
-    @Test func sqlExcludesOwnBackendButNotOtherTypes() {
+    @Test func columnsAreWhatFamiliesRead() throws {
+        let columns = collector.columns(options: .init())
+        #expect(columns == ["backend_type", "backends"])
+        let got = try familiesThroughScrape(collector, [["client backend", "3"], ["autovacuum worker", "1"]])
+        #expect(value(got[0], ["backend_type": "client backend"]) == 3)
+        #expect(value(got[0], ["backend_type": "autovacuum worker"]) == 1)
+    }
+
+    @Test func sqlCountsEveryBackendTypeFromActivity() {
         let sql = collector.sql(serverVersion: 160000, options: .init())
-        #expect(sql.contains("pg_stat_activity"))
-        #expect(sql.contains("pid <> pg_backend_pid()"))
-        // Every process type is counted, so there is no client-backend filter here.
+        // activity already leaves pgwarden's own backend out (ScrapeStatement); every process
+        // type is counted, so this branch reads activity, not clients.
+        #expect(sql.contains("FROM activity"))
+        #expect(!sql.contains("clients"))
         #expect(!sql.contains("'client backend'"))
-        #expect(sql.contains("AS backend_type"))
-        #expect(sql.contains("AS backends"))
+        #expect(readsOnlySharedCTEs(sql))
+        #expect(sql.contains("GROUP BY backend_type"))
+        #expect(arrayElements(sql) == [["COALESCE(backend_type, 'unknown')", "count(*)::text"]])
     }
 }

@@ -2,10 +2,10 @@ import Logging
 import Testing
 @testable import PGWarden
 
-/// Properties every collector's statement must have, whatever the server version.
+/// Properties every collector's branch must have, whatever the server version.
 @Suite("Collector SQL")
 struct CollectorSQLTests {
-    static let versions = [100000, 130000, 140000, 150000, 160000, 170000, 180000]
+    static let versions = [100000, 110000, 130000, 140000, 150000, 160000, 170000, 180000]
     static let optionSets = [CollectorOptions(), CollectorOptions(includeApplicationName: true)]
 
     @Test func defaultCollectorsInExpositionOrder() {
@@ -15,28 +15,25 @@ struct CollectorSQLTests {
     }
 
     @Test(arguments: versions)
-    func everyReadOfPgStatActivityExcludesOwnBackend(version: Int) {
+    func branchesNeverReadPgStatActivityThemselves(version: Int) {
         for collector in defaultCollectors {
             for options in Self.optionSets {
                 let sql = collector.sql(serverVersion: version, options: options)
-                let reads = occurrences(of: "pg_stat_activity", in: sql)
-                let exclusions = occurrences(of: "pg_backend_pid()", in: sql)
-                #expect(exclusions >= reads, "\(type(of: collector)) on \(version): \(reads) reads, \(exclusions) exclusions")
-                if reads > 0 { #expect(sql.contains("<> pg_backend_pid()"), "\(type(of: collector))") }
+                #expect(!sql.contains("pg_stat_activity"), "\(type(of: collector)) must read the shared CTEs")
             }
         }
     }
 
     @Test(arguments: versions)
-    func everyStatementIsSingleReadOnlyAndParameterless(version: Int) {
+    func everyBranchIsOneReadOnlyParameterlessSelect(version: Int) {
         for collector in defaultCollectors {
             let sql = collector.sql(serverVersion: version, options: .init())
             let name = "\(type(of: collector))"
-            // The scraper joins statements with ";" and expects one result per collector.
             #expect(!sql.contains(";"), "\(name)")
             #expect(!sql.contains("$1"), "\(name)")
-            let head = sql.drop { $0 == " " || $0 == "\n" }.prefix(6).uppercased()
+            let head = sql.prefix(6).uppercased()
             #expect(head == "SELECT" || head.hasPrefix("WITH"), "\(name) starts with \(head)")
+            #expect(sql.contains("ARRAY["), "\(name) returns a text[] row")
             for verb in ["INSERT ", "UPDATE ", "DELETE ", "pg_terminate_backend", "pg_cancel_backend", "set_config"] {
                 #expect(!sql.contains(verb), "\(name) contains \(verb)")
             }
@@ -51,51 +48,114 @@ struct CollectorSQLTests {
             #expect((old != new) == versioned, "\(type(of: collector))")
         }
     }
-}
 
-@Suite("Scraper SQL")
-struct ScraperSQLTests {
-    /// Construction does no I/O: the database connects lazily on the first scrape.
-    static func makeScraper(options: CollectorOptions = .init(), collectors: [any Collector] = defaultCollectors) -> Scraper {
-        Scraper(database: Database(settings: ConnectionSettings(dsn: "host=/nonexistent")), options: options,
-                collectors: collectors, version: "test", logger: Logger(label: "pgwarden.tests"))
+    @Test func locksUseWaitstartFrom14AndReadPgLocksOnlyWhenSomeoneWaits() {
+        let v13 = LocksCollector().sql(serverVersion: 130000, options: .init())
+        let v14 = LocksCollector().sql(serverVersion: 140000, options: .init())
+        #expect(!v13.contains("pg_locks"))
+        #expect(v14.contains("min(waitstart)"))
+        #expect(v14.contains("EXISTS (SELECT 1 FROM activity WHERE wait_event_type = 'Lock')"))
     }
 
-    @Test(arguments: [130000, 140000, 160000])
-    func joinsOneStatementPerCollectorInOrder(version: Int) {
-        let scraper = Self.makeScraper()
-        let statements = scraper.sql(serverVersion: version).split(separator: ";", omittingEmptySubsequences: false)
-            .map { $0.hasPrefix("\n") ? String($0.dropFirst()) : String($0) }
-        #expect(statements.count == defaultCollectors.count)
-        for (statement, collector) in zip(statements, defaultCollectors) {
-            #expect(statement == collector.sql(serverVersion: version, options: .init()), "\(type(of: collector))")
+    @Test func applicationNameOnlyWhenOptedIn() {
+        let plain = SessionsCollector().sql(serverVersion: 160000, options: .init())
+        let withApp = SessionsCollector().sql(serverVersion: 160000, options: CollectorOptions(includeApplicationName: true))
+        #expect(!plain.contains("GROUP BY application_name"))
+        #expect(withApp.contains("GROUP BY application_name, datname, usename, state"))
+        #expect(SessionsCollector().columns(options: .init()).count == 6)
+        #expect(SessionsCollector().columns(options: CollectorOptions(includeApplicationName: true)).count == 7)
+    }
+
+    @Test func bucketBoundsComeFromOptions() {
+        let options = CollectorOptions(idleInTransactionBuckets: [7, 42.5])
+        let sql = IdleInTransactionCollector().sql(serverVersion: 160000, options: options)
+        #expect(sql.contains("age <= 7)"))
+        #expect(sql.contains("age <= 42.5)"))
+        #expect(!sql.contains("age <= 3600)"))
+        #expect(IdleInTransactionCollector().columns(options: options) == ["usename", "b0", "b1", "sessions", "total_age"])
+    }
+}
+
+@Suite("Scrape statement")
+struct ScrapeStatementTests {
+    @Test(arguments: CollectorSQLTests.versions)
+    func readsPgStatActivityOnceExcludingOwnBackend(version: Int) {
+        let statement = ScrapeStatement(collectors: defaultCollectors, serverVersion: version, options: .init())
+        #expect(occurrences(of: "pg_stat_activity", in: statement.sql) == 1)
+        #expect(statement.sql.contains("FROM pg_stat_activity WHERE pid <> pg_backend_pid()"))
+        #expect(statement.sql.contains("clients AS (SELECT * FROM activity WHERE backend_type = 'client backend')"))
+        #expect(statement.sql.contains("activity AS MATERIALIZED") == (version >= 120000))
+        #expect(!statement.sql.contains(";"))
+    }
+
+    @Test func oneTaggedBranchPerCollectorInOrder() {
+        let statement = ScrapeStatement(collectors: defaultCollectors, serverVersion: 160000, options: .init())
+        #expect(occurrences(of: "UNION ALL SELECT ", in: statement.sql) >= defaultCollectors.count - 1)
+        for index in defaultCollectors.indices {
+            #expect(statement.sql.contains("SELECT \(index) AS section, r FROM ("), "branch \(index)")
+            #expect(statement.sql.contains(") AS q\(index)(r)"), "branch \(index)")
         }
     }
 
-    @Test func sqlDependsOnVersionAndIsStableWhenRepeated() {
-        let scraper = Self.makeScraper()
-        let v13 = scraper.sql(serverVersion: 130000)
-        let v16 = scraper.sql(serverVersion: 160000)
+    @Test func splitRoutesRowsToTheirCollectors() throws {
+        let statement = ScrapeStatement(collectors: [BackendsCollector(), SettingsCollector()], serverVersion: 160000,
+                                        options: .init())
+        let rows: [[String?]] = [
+            ["0", "{\"client backend\",3}"],
+            ["1", "{max_connections,100,\"\"}"],
+            ["0", "{walwriter,1}"],
+        ]
+        let parts = try statement.split(QueryResult(columns: ["section", "r"], rows: rows))
+        #expect(parts.count == 2)
+        #expect(parts[0].columns == ["backend_type", "backends"])
+        #expect(parts[0].rows == [["client backend", "3"], ["walwriter", "1"]])
+        #expect(parts[1].rows == [["max_connections", "100", ""]])
+    }
+
+    @Test(arguments: [
+        ["7", "{a,1}"],          // no such section
+        ["0", "{a,1,2}"],        // wrong element count
+        ["0", "not an array"],
+        [nil, "{a,1}"],
+    ] as [[String?]])
+    func splitRejectsMalformedRows(row: [String?]) {
+        let statement = ScrapeStatement(collectors: [BackendsCollector()], serverVersion: 160000, options: .init())
+        #expect(throws: PostgresError.self) { try statement.split(QueryResult(columns: ["section", "r"], rows: [row])) }
+    }
+
+    @Test func scraperBuildsOneStatementPerVersionAndCachesIt() {
+        let scraper = Scraper(database: Database(settings: ConnectionSettings(dsn: "host=/nonexistent")),
+                              version: "test", logger: Logger(label: "pgwarden.tests"))
+        let v13 = scraper.statement(serverVersion: 130000).sql
+        let v16 = scraper.statement(serverVersion: 160000).sql
         #expect(v13 != v16)
         #expect(!v13.contains("'reserved_connections'"))
         #expect(v16.contains("'reserved_connections'"))
-        // A second call (served from the cache) gives the same text, per version.
-        #expect(scraper.sql(serverVersion: 130000) == v13)
-        #expect(scraper.sql(serverVersion: 160000) == v16)
+        #expect(scraper.statement(serverVersion: 130000).sql == v13)
+    }
+}
+
+@Suite("Text array parsing")
+struct TextArrayTests {
+    @Test(arguments: [
+        ("{}", []),
+        ("{a}", ["a"]),
+        ("{a,b,c}", ["a", "b", "c"]),
+        ("{\"idle in transaction\",3}", ["idle in transaction", "3"]),
+        ("{NULL,x}", [nil, "x"]),
+        ("{\"NULL\",x}", ["NULL", "x"]),
+        ("{\"\",x}", ["", "x"]),
+        ("{\"a\\\"b\",\"c\\\\d\"}", ["a\"b", "c\\d"]),
+        ("{\"a,b\",\"{c}\"}", ["a,b", "{c}"]),
+        ("{rôle,データ}", ["rôle", "データ"]),
+        ("{\"line\nbreak\"}", ["line\nbreak"]),
+    ] as [(String, [String?])])
+    func parses(text: String, expected: [String?]) {
+        #expect(parseTextArray(text) == expected)
     }
 
-    @Test func scraperPassesItsOptionsToCollectors() {
-        let plain = Self.makeScraper().sql(serverVersion: 160000)
-        let withApp = Self.makeScraper(options: CollectorOptions(includeApplicationName: true)).sql(serverVersion: 160000)
-        #expect(!plain.contains("application_name"))
-        #expect(withApp.contains("application_name"))
-        let buckets = Self.makeScraper(options: CollectorOptions(idleInTransactionBuckets: [7])).sql(serverVersion: 160000)
-        #expect(buckets.contains("age <= 7) AS b0"))
-        #expect(!buckets.contains(" AS b1"))
-    }
-
-    @Test func customCollectorList() {
-        let scraper = Self.makeScraper(collectors: [BackendsCollector()])
-        #expect(scraper.sql(serverVersion: 160000) == BackendsCollector().sql(serverVersion: 160000, options: .init()))
+    @Test(arguments: ["", "a,b", "{a", "a}", "{\"unterminated}", "{\"a\"b}"])
+    func rejects(text: String) {
+        #expect(parseTextArray(text) == nil)
     }
 }

@@ -7,7 +7,7 @@ struct DatabaseLimitsCollectorTests {
     static let columns = ["datname", "connlimit", "allowconn", "sessions"]
 
     func families(_ rows: [[String?]]) -> [MetricFamily] {
-        collector.families(from: QueryResult(columns: Self.columns, rows: rows), options: .init())
+        collector.families(from: QueryResult(columns: collector.columns(options: .init()), rows: rows), options: .init())
     }
 
     @Test func familyNamesAndTypes() {
@@ -53,14 +53,39 @@ struct DatabaseLimitsCollectorTests {
         #expect(value(family(got, "pg_database_sessions"), ["datname": "データ"]) == 1)
     }
 
+    @Test func columnsAreWhatFamiliesRead() {
+        #expect(collector.columns(options: .init()) == Self.columns)
+    }
+
+    @Test func booleanTextFromTheScrapeStatement() throws {
+        let got = try familiesThroughScrape(collector, [
+            ["closed db", "-1", "f", "4"],
+            ["app", "1", "t", "2"],
+        ])
+        #expect(value(family(got, "pg_database_disallowed_sessions"), ["datname": "closed db"]) == 4)
+        #expect(samples(family(got, "pg_database_disallowed_sessions"), ["datname": "app"]).isEmpty)
+        #expect(value(family(got, "pg_database_over_connection_limit"), ["datname": "app"]) == 1)
+    }
+
     @Test func sqlSkipsInvalidAndIdleTemplateDatabases() {
         let sql = collector.sql(serverVersion: 160000, options: .init())
-        #expect(sql.contains("pg_database"))
+        #expect(sql.contains("FROM pg_database d"))
         #expect(sql.contains("datconnlimit <> -2"))
-        #expect(sql.contains("datistemplate"))
-        #expect(sql.contains("datallowconn"))
-        #expect(sql.contains("pid <> pg_backend_pid()"))
-        #expect(sql.contains("backend_type = 'client backend'"))
-        for column in Self.columns where column != "datname" { #expect(sql.contains("AS \(column)"), "column \(column)") }
+        #expect(sql.contains("(NOT d.datistemplate OR s.sessions > 0)"))
+        // Sessions are counted from the shared client-backend CTE, per database oid.
+        #expect(sql.contains("SELECT datid, count(*) AS sessions FROM clients GROUP BY datid"))
+        #expect(sql.contains("ON s.datid = d.oid"))
+        #expect(readsOnlySharedCTEs(sql))
+        #expect(!sql.contains("FROM activity"))
+        #expect(!sql.contains(";"))
+    }
+
+    @Test func sqlArrayFollowsColumns() {
+        let arrays = arrayElements(collector.sql(serverVersion: 160000, options: .init()))
+        #expect(arrays == [[
+            "d.datname::text", "d.datconnlimit::text", "CASE WHEN d.datallowconn THEN 't' ELSE 'f' END",
+            "COALESCE(s.sessions, 0)::text",
+        ]])
+        #expect(arrays.first?.count == Self.columns.count)
     }
 }

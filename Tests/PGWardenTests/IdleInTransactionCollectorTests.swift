@@ -73,25 +73,49 @@ struct IdleInTransactionCollectorTests {
         #expect(value(h, ["usename": "app", "le": "+Inf"], suffix: "_bucket") == 2)
     }
 
+    @Test(arguments: [[1.0, 10, 60], [0.5], CollectorOptions.defaultIdleInTransactionBuckets])
+    func columnsAreWhatFamiliesRead(bounds: [Double]) {
+        #expect(collector.columns(options: CollectorOptions(idleInTransactionBuckets: bounds)) == columns(bounds))
+    }
+
+    @Test func rowsSurviveTheScrapeStatement() throws {
+        let bounds = options.idleInTransactionBuckets
+        let got = try familiesThroughScrape(collector, [row("app user", ages: [0.5, 30], bounds: bounds)],
+                                            options: options)
+        let h = got[0]
+        #expect(value(h, ["usename": "app user", "le": "1"], suffix: "_bucket") == 1)
+        #expect(value(h, ["usename": "app user", "le": "60"], suffix: "_bucket") == 2)
+        #expect(value(h, ["usename": "app user"], suffix: "_sum") == 30.5)
+        #expect(value(h, ["usename": "app user"], suffix: "_count") == 2)
+    }
+
     // MARK: SQL
 
     @Test func sqlHasOneFilteredCountPerBucket() {
-        let sql = collector.sql(serverVersion: 160000, options: CollectorOptions(idleInTransactionBuckets: [0.5, 30, 3600]))
-        #expect(sql.contains("count(*) FILTER (WHERE age <= 0.5) AS b0"))
-        #expect(sql.contains("count(*) FILTER (WHERE age <= 30) AS b1"))
-        #expect(sql.contains("count(*) FILTER (WHERE age <= 3600) AS b2"))
-        #expect(!sql.contains(" AS b3"))
-        #expect(sql.contains("AS sessions"))
-        #expect(sql.contains("AS total_age"))
+        let options = CollectorOptions(idleInTransactionBuckets: [0.5, 30, 3600])
+        let sql = collector.sql(serverVersion: 160000, options: options)
+        let arrays = arrayElements(sql)
+        #expect(arrays.count == 1)
+        #expect(arrays.first == [
+            "usename",
+            "(count(*) FILTER (WHERE age <= 0.5))::text",
+            "(count(*) FILTER (WHERE age <= 30))::text",
+            "(count(*) FILTER (WHERE age <= 3600))::text",
+            "count(*)::text",
+            "COALESCE(sum(age), 0)::text",
+        ])
+        #expect(arrays.first?.count == collector.columns(options: options).count)
     }
 
-    @Test func sqlCountsBothIdleInTransactionStatesAndExcludesOwnBackend() {
+    @Test func sqlCountsBothIdleInTransactionStatesOfClientBackends() {
         let sql = collector.sql(serverVersion: 160000, options: CollectorOptions())
-        #expect(sql.contains("'idle in transaction'"))
-        #expect(sql.contains("'idle in transaction (aborted)'"))
-        #expect(sql.contains("pid <> pg_backend_pid()"))
-        #expect(sql.contains("backend_type = 'client backend'"))
+        #expect(sql.contains("FROM clients WHERE state IN ('idle in transaction', 'idle in transaction (aborted)')"))
+        #expect(sql.contains("GREATEST(0, EXTRACT(EPOCH FROM (now() - state_change))) AS age"))
+        #expect(sql.contains("GROUP BY usename"))
+        #expect(readsOnlySharedCTEs(sql))
+        #expect(!sql.contains("FROM activity"))
         #expect(!sql.contains(";"))
         #expect(occurrences(of: "FILTER (WHERE age <=", in: sql) == CollectorOptions.defaultIdleInTransactionBuckets.count)
+        #expect(arrayElements(sql).first?.count == collector.columns(options: CollectorOptions()).count)
     }
 }

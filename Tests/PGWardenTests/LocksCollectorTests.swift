@@ -7,7 +7,7 @@ struct LocksCollectorTests {
     static let columns = ["kind", "datname", "usename", "sessions", "wait"]
 
     func families(_ rows: [[String?]]) -> [MetricFamily] {
-        collector.families(from: QueryResult(columns: Self.columns, rows: rows), options: .init())
+        collector.families(from: QueryResult(columns: collector.columns(options: .init()), rows: rows), options: .init())
     }
 
     @Test func familyNamesAndTypes() {
@@ -51,32 +51,67 @@ struct LocksCollectorTests {
         #expect(value(family(got, "pg_blocking_sessions"), ["datname": "app", "usename": "b"]) == 1)
     }
 
+    @Test func columnsAreWhatFamiliesRead() {
+        #expect(collector.columns(options: .init()) == Self.columns)
+    }
+
+    @Test func rowsSurviveTheScrapeStatement() throws {
+        // Empty labels (NULL datname/usename COALESCEd to '') and spaces travel quoted in the text[].
+        let got = try familiesThroughScrape(collector, [
+            ["blocked", "", "", "1", "0.25"],
+            ["blocked", "my db", "alice", "2", "7.5"],
+            ["blocking", "my db", "bob", "1", "0"],
+        ])
+        #expect(value(family(got, "pg_blocked_sessions"), ["datname": "", "usename": ""]) == 1)
+        #expect(value(family(got, "pg_blocked_sessions"), ["datname": "my db", "usename": "alice"]) == 2)
+        #expect(value(family(got, "pg_blocked_wait_max_seconds"), ["datname": "my db", "usename": "alice"]) == 7.5)
+        #expect(value(family(got, "pg_blocking_sessions"), ["datname": "my db", "usename": "bob"]) == 1)
+    }
+
     // MARK: SQL
 
     @Test(arguments: [100000, 120000, 130000, 139999])
     func sqlBefore14UsesStateChange(version: Int) {
         let sql = collector.sql(serverVersion: version, options: .init())
         #expect(!sql.contains("waitstart"))
-        #expect(sql.contains("a.state_change AS since"))
+        #expect(!sql.contains("pg_locks"))
+        #expect(sql.contains("w.state_change AS since"))
     }
 
     @Test(arguments: [140000, 150004, 160000, 170002])
     func sqlFrom14UsesWaitstart(version: Int) {
         let sql = collector.sql(serverVersion: version, options: .init())
-        #expect(sql.contains("l.waitstart"))
-        #expect(sql.contains("pg_locks"))
-        #expect(sql.contains("NOT l.granted"))
+        #expect(sql.contains("min(waitstart)"))
+        #expect(sql.contains("FROM pg_locks WHERE NOT granted"))
+        // pg_locks is only read when some backend waits on a lock.
+        #expect(sql.contains("EXISTS (SELECT 1 FROM activity WHERE wait_event_type = 'Lock')"))
+        #expect(sql.contains("COALESCE(l.waitstart, w.state_change) AS since"))
+        #expect(sql.contains("ON l.pid = w.pid"))
     }
 
     @Test(arguments: [130000, 160000])
-    func sqlExcludesOwnBackendEverywhere(version: Int) {
+    func sqlReadsActivityForWaitersAndHolders(version: Int) {
         let sql = collector.sql(serverVersion: version, options: .init())
-        #expect(sql.contains("pg_blocking_pids"))
-        #expect(sql.contains("'blocked'"))
-        #expect(sql.contains("'blocking'"))
-        // Both reads of pg_stat_activity (waiters and holders) leave pgwarden's own backend out.
-        #expect(occurrences(of: "pg_stat_activity", in: sql) == 2)
-        #expect(occurrences(of: "pg_backend_pid()", in: sql) >= 2)
+        #expect(readsOnlySharedCTEs(sql))
+        #expect(sql.contains("pg_blocking_pids(w.pid) AS blockers"))
+        #expect(sql.contains("FROM activity w"))
+        #expect(sql.contains("WHERE w.wait_event_type = 'Lock'"))
+        // Blocked: waiting on a lock that another session holds (not, e.g., a lock just granted).
+        #expect(sql.contains("FROM waiting WHERE cardinality(blockers) > 0"))
+        // Blocking: the holders named by the waiters' blockers, looked up in activity too.
+        #expect(sql.contains("FROM activity a WHERE a.pid IN (SELECT unnest(blockers) FROM waiting)"))
+        #expect(!sql.contains("clients"), "any backend (autovacuum included) can block or be blocked")
         #expect(!sql.contains(";"))
+    }
+
+    @Test(arguments: [130000, 160000])
+    func sqlArraysFollowColumns(version: Int) {
+        let arrays = arrayElements(collector.sql(serverVersion: version, options: .init()))
+        #expect(arrays.count == 2, "one ARRAY per kind")
+        for elements in arrays { #expect(elements.count == Self.columns.count, "\(elements)") }
+        #expect(arrays.map { $0.first } == ["'blocked'", "'blocking'"])
+        #expect(arrays.allSatisfy { $0[1].contains("datname") && $0[2].contains("usename") && $0[3] == "count(*)::text" })
+        #expect(arrays[0][4].contains("since"), "the blocked row carries the longest wait")
+        #expect(arrays[1][4] == "'0'")
     }
 }

@@ -27,9 +27,10 @@ struct QueryResultTests {
         #expect(row.bool(0) == false)
     }
 
-    @Test(arguments: [("t", true), ("f", false), ("true", false), ("", false)])
+    @Test(arguments: [("t", true), ("true", true), ("f", false), ("false", false), ("", false), ("yes", false)])
     func postgresBooleans(text: String, expected: Bool) {
-        // libpq returns booleans in text format as "t" / "f".
+        // Booleans arrive as "t"/"f" (libpq's text format, and the collectors' CASE in a text[]);
+        // "true"/"false" (a boolean cast to text) are accepted too.
         let row: [String?] = [text]
         #expect(row.bool(0) == expected)
     }

@@ -7,7 +7,7 @@ struct RoleLimitsCollectorTests {
     static let columns = ["usename", "connlimit", "canlogin", "sessions"]
 
     func families(_ rows: [[String?]]) -> [MetricFamily] {
-        collector.families(from: QueryResult(columns: Self.columns, rows: rows), options: .init())
+        collector.families(from: QueryResult(columns: collector.columns(options: .init()), rows: rows), options: .init())
     }
 
     @Test func familyNamesAndTypes() {
@@ -65,13 +65,41 @@ struct RoleLimitsCollectorTests {
         #expect(value(family(got, "pg_role_nologin_sessions"), ["usename": "c"]) == 3)
     }
 
-    @Test func sqlExcludesOwnBackendAndReadsRoles() {
+    @Test func columnsAreWhatFamiliesRead() {
+        #expect(collector.columns(options: .init()) == Self.columns)
+    }
+
+    @Test func booleanTextFromTheScrapeStatement() throws {
+        // rolcanlogin arrives as 't'/'f' (a CASE in the branch), quoted names as any text element.
+        let got = try familiesThroughScrape(collector, [
+            ["retired role", "-1", "f", "2"],
+            ["app", "5", "t", "6"],
+        ])
+        #expect(value(family(got, "pg_role_nologin_sessions"), ["usename": "retired role"]) == 2)
+        #expect(samples(family(got, "pg_role_nologin_sessions"), ["usename": "app"]).isEmpty)
+        #expect(value(family(got, "pg_role_over_connection_limit"), ["usename": "app"]) == 1)
+        #expect(value(family(got, "pg_role_sessions"), ["usename": "retired role"]) == 2)
+    }
+
+    @Test func sqlJoinsRolesWithClientSessionCounts() {
         let sql = collector.sql(serverVersion: 160000, options: .init())
-        #expect(sql.contains("pg_roles"))
-        #expect(sql.contains("rolconnlimit"))
-        #expect(sql.contains("rolcanlogin"))
-        #expect(sql.contains("pid <> pg_backend_pid()"))
-        #expect(sql.contains("backend_type = 'client backend'"))
-        for column in Self.columns { #expect(sql.contains("AS \(column)"), "column \(column)") }
+        #expect(sql.contains("FROM pg_roles r"))
+        // Sessions are counted from the shared client-backend CTE, per role oid.
+        #expect(sql.contains("SELECT usesysid, count(*) AS sessions FROM clients GROUP BY usesysid"))
+        #expect(sql.contains("ON s.usesysid = r.oid"))
+        #expect(readsOnlySharedCTEs(sql))
+        #expect(!sql.contains("FROM activity"))
+        // Roles without a limit and without sessions are left out.
+        #expect(sql.contains("WHERE r.rolconnlimit >= 0 OR s.sessions > 0"))
+        #expect(!sql.contains(";"))
+    }
+
+    @Test func sqlArrayFollowsColumns() {
+        let arrays = arrayElements(collector.sql(serverVersion: 160000, options: .init()))
+        #expect(arrays == [[
+            "r.rolname::text", "r.rolconnlimit::text", "CASE WHEN r.rolcanlogin THEN 't' ELSE 'f' END",
+            "COALESCE(s.sessions, 0)::text",
+        ]])
+        #expect(arrays.first?.count == Self.columns.count)
     }
 }

@@ -12,7 +12,7 @@ struct SessionsCollectorTests {
     ]
 
     func families(_ rows: [[String?]], options: CollectorOptions = .init()) -> [MetricFamily] {
-        collector.families(from: QueryResult(columns: Self.columns, rows: rows), options: options)
+        collector.families(from: QueryResult(columns: collector.columns(options: options), rows: rows), options: options)
     }
 
     @Test func familyNamesAndTypes() {
@@ -119,7 +119,7 @@ struct SessionsCollectorTests {
     @Test func applicationNameLabelWhenOptedIn() {
         let options = CollectorOptions(includeApplicationName: true)
         let result = QueryResult(
-            columns: ["datname", "usename", "state", "application_name", "sessions", "state_age", "xact_age"],
+            columns: collector.columns(options: options),
             rows: [
                 ["app", "alice", "active", "web", "2", "1", "1"],
                 ["app", "alice", "active", "worker", "3", "9", nil],
@@ -139,34 +139,84 @@ struct SessionsCollectorTests {
         #expect(value(family(got, "pg_session_state_age_max_seconds"), worker) == 9)
     }
 
+    @Test func columnsAreWhatFamiliesRead() {
+        #expect(collector.columns(options: .init()) == Self.columns)
+        // application_name, when opted in, comes right after the grouping columns.
+        #expect(collector.columns(options: CollectorOptions(includeApplicationName: true))
+            == ["datname", "usename", "state", "application_name", "sessions", "state_age", "xact_age"])
+    }
+
+    @Test func rowsSurviveTheScrapeStatement() throws {
+        // NULL ages travel as NULL elements; states with spaces and empty names are quoted.
+        let got = try familiesThroughScrape(collector, [
+            ["app", "alice", "idle in transaction", "2", "42.5", "60"],
+            ["app", "alice", "idle", "1", "3", nil],
+            ["", "", "active", "1", "0.1", "0.1"],
+        ])
+        let labels = ["datname": "app", "usename": "alice", "state": "idle in transaction"]
+        #expect(value(family(got, "pg_sessions"), labels) == 2)
+        #expect(value(family(got, "pg_session_state_age_max_seconds"), labels) == 42.5)
+        #expect(value(family(got, "pg_session_transaction_age_max_seconds"), labels) == 60)
+        #expect(samples(family(got, "pg_session_transaction_age_max_seconds"),
+                        labels.merging(["state": "idle"]) { $1 }).isEmpty)
+        #expect(value(family(got, "pg_sessions"), ["datname": "", "usename": "", "state": "active"]) == 1)
+    }
+
+    @Test func rowsWithApplicationNameSurviveTheScrapeStatement() throws {
+        let options = CollectorOptions(includeApplicationName: true)
+        let got = try familiesThroughScrape(collector, [
+            ["app", "alice", "active", "psql, v16", "2", "1", "1"],
+            ["app", "alice", "active", "NULL", "1", "1", "1"],
+        ], options: options)
+        let labels = ["datname": "app", "usename": "alice", "state": "active"]
+        #expect(value(family(got, "pg_sessions"), labels.merging(["application_name": "psql, v16"]) { $1 }) == 2)
+        #expect(value(family(got, "pg_sessions"), labels.merging(["application_name": "NULL"]) { $1 }) == 1)
+    }
+
     // MARK: SQL
 
     @Test(arguments: [100000, 130000, 140000, 170000])
-    func sqlExcludesOwnBackendAndCountsClientBackends(version: Int) {
+    func sqlReadsClientBackendsFromTheSharedCTE(version: Int) {
         let sql = collector.sql(serverVersion: version, options: .init())
-        #expect(sql.contains("pg_stat_activity"))
-        #expect(sql.contains("pid <> pg_backend_pid()"))
-        #expect(sql.contains("backend_type = 'client backend'"))
+        // pgwarden's own backend and non-client backends are filtered out once, in ScrapeStatement.
+        #expect(sql.contains("FROM clients"))
+        #expect(!sql.contains("FROM activity"))
+        #expect(readsOnlySharedCTEs(sql))
         #expect(!sql.contains(";"))
     }
 
     @Test func sqlGroupsByApplicationNameOnlyWhenOptedIn() {
         let off = collector.sql(serverVersion: 160000, options: .init())
         let on = collector.sql(serverVersion: 160000, options: CollectorOptions(includeApplicationName: true))
-        #expect(!off.contains("application_name"))
-        #expect(off.contains("GROUP BY 1, 2, 3"))
-        #expect(!off.contains("GROUP BY 1, 2, 3, 4"))
-        #expect(on.contains("AS application_name"))
-        #expect(on.contains("GROUP BY 1, 2, 3, 4"))
+        #expect(off.hasSuffix("GROUP BY datname, usename, state"))
+        #expect(!off.contains("GROUP BY application_name"))
+        #expect(!arrayElements(off)[0].contains("application_name"))
+        #expect(on.hasSuffix("GROUP BY application_name, datname, usename, state"))
+        #expect(arrayElements(on)[0].contains("application_name"))
+        // NULLs are COALESCEd so that such sessions group (and label) as ''.
+        for sql in [off, on] {
+            #expect(sql.contains("COALESCE(datname::text, '') AS datname"))
+            #expect(sql.contains("COALESCE(usename::text, '') AS usename"))
+            #expect(sql.contains("COALESCE(application_name, '') AS application_name"))
+        }
     }
 
-    @Test func sqlColumnsMatchWhatFamiliesReads() {
+    @Test func sqlArrayFollowsColumns() {
         for options in [CollectorOptions(), CollectorOptions(includeApplicationName: true)] {
-            let sql = collector.sql(serverVersion: 160000, options: options)
-            var names = Self.columns
-            if options.includeApplicationName { names.append("application_name") }
-            for name in names {
-                #expect(sql.contains(" AS \(name)") || sql.contains("count(*) AS \(name)"), "column \(name)")
+            let arrays = arrayElements(collector.sql(serverVersion: 160000, options: options))
+            let columns = collector.columns(options: options)
+            #expect(arrays.count == 1)
+            guard let elements = arrays.first, elements.count == columns.count else {
+                Issue.record("ARRAY \(arrays) does not match \(columns)")
+                continue
+            }
+            for (element, column) in zip(elements, columns) {
+                switch column {
+                case "sessions": #expect(element == "count(*)::text")
+                case "state_age": #expect(element.hasPrefix("max(") && element.contains("state_change"))
+                case "xact_age": #expect(element.hasPrefix("max(") && element.contains("xact_start"))
+                default: #expect(element == column, "grouping column \(column)")
+                }
             }
         }
     }

@@ -7,7 +7,7 @@ struct SettingsCollectorTests {
     static let columns = ["name", "value", "unit"]
 
     func families(_ rows: [[String?]]) -> [MetricFamily] {
-        collector.families(from: QueryResult(columns: Self.columns, rows: rows), options: .init())
+        collector.families(from: QueryResult(columns: collector.columns(options: .init()), rows: rows), options: .init())
     }
 
     /// What `SELECT name, reset_val, unit FROM pg_settings` gives on a PostgreSQL 16 server.
@@ -90,9 +90,16 @@ struct SettingsCollectorTests {
     @Test func sqlReadsConfiguredValueNotSessionValue() {
         // pgwarden SETs its own statement_timeout; reset_val is what other sessions get.
         let sql = collector.sql(serverVersion: 160000, options: .init())
-        #expect(sql.contains("reset_val AS value"))
-        #expect(sql.contains("pg_settings"))
-        #expect(sql.contains("AS unit"))
+        #expect(sql.contains("FROM pg_settings WHERE name IN ("))
+        #expect(arrayElements(sql) == [["name", "reset_val", "COALESCE(unit, '')"]])
         #expect(!sql.contains(";"))
+    }
+
+    @Test func columnsAreWhatFamiliesRead() throws {
+        #expect(collector.columns(options: .init()) == Self.columns)
+        // Unitless settings arrive with an empty (quoted) unit element.
+        let got = try familiesThroughScrape(collector, [["max_connections", "100", ""], ["statement_timeout", "1500", "ms"]])
+        #expect(value(family(got, "pg_max_connections"), [:]) == 100)
+        #expect(value(family(got, "pg_setting_statement_timeout_seconds"), [:]) == 1.5)
     }
 }

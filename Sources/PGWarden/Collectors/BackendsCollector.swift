@@ -2,9 +2,10 @@
 public struct BackendsCollector: Collector {
     public init() {}
 
+    public func columns(options: CollectorOptions) -> [String] { ["backend_type", "backends"] }
+
     public func sql(serverVersion: Int, options: CollectorOptions) -> String {
-        "SELECT COALESCE(backend_type, 'unknown') AS backend_type, count(*) AS backends " +
-            "FROM pg_stat_activity WHERE pid <> pg_backend_pid() GROUP BY 1 ORDER BY 1"
+        "SELECT ARRAY[COALESCE(backend_type, 'unknown'), count(*)::text] FROM activity GROUP BY backend_type ORDER BY 1"
     }
 
     public func families(from result: QueryResult, options: CollectorOptions) -> [MetricFamily] {

@@ -14,12 +14,19 @@ public struct CollectorOptions: Sendable, Equatable {
     }
 }
 
-/// One collector: a single read-only SQL statement (no values in it) adapted to the server
-/// version, and the mapping from its rows to metric families. Pure: tested without a database.
+/// One collector: a read-only SELECT (no values in it) adapted to the server version, and the
+/// mapping from its rows to metric families. Pure: tested without a database.
+///
+/// Every collector's SELECT becomes one branch of the single scrape statement built by
+/// `ScrapeStatement`, so it reads sessions from the shared CTEs, never from pg_stat_activity:
+/// `activity` (every backend except pgwarden's own, read once per scrape) and `clients` (the
+/// client backends among them). It returns one `text[]` column whose elements follow `columns`.
 public protocol Collector: Sendable {
-    /// The statement this collector runs. It never includes pgwarden's own backend.
+    /// Names of the elements of each returned row, in order.
+    func columns(options: CollectorOptions) -> [String]
+    /// The branch: a SELECT returning one text[] per row.
     func sql(serverVersion: Int, options: CollectorOptions) -> String
-    /// The families built from the statement's result.
+    /// The families built from the branch's rows.
     func families(from result: QueryResult, options: CollectorOptions) -> [MetricFamily]
 }
 
@@ -34,10 +41,12 @@ public let defaultCollectors: [any Collector] = [
     LocksCollector(),
 ]
 
-/// Client backends other than pgwarden's own: the set every session count is taken over.
-let clientSessionsFilter = "backend_type = 'client backend' AND pid <> pg_backend_pid()"
-
 /// `now() - column` in seconds (numeric on 14+, double before; both parse as Double).
 func ageSeconds(_ column: String) -> String {
     "EXTRACT(EPOCH FROM (now() - \(column)))"
+}
+
+/// A boolean column as 't'/'f' text, as PostgreSQL's own output writes it.
+func boolText(_ column: String) -> String {
+    "CASE WHEN \(column) THEN 't' ELSE 'f' END"
 }

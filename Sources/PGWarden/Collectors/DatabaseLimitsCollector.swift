@@ -6,12 +6,14 @@ public struct DatabaseLimitsCollector: Collector {
     public func sql(serverVersion: Int, options: CollectorOptions) -> String {
         // datconnlimit = -2 marks a database left invalid by an interrupted DROP DATABASE (15.4+).
         """
-        SELECT d.datname, d.datconnlimit AS connlimit, d.datallowconn AS allowconn, \
-        COALESCE(s.sessions, 0) AS sessions FROM pg_database d LEFT JOIN (\
-        SELECT datid, count(*) AS sessions FROM pg_stat_activity WHERE \(clientSessionsFilter) GROUP BY 1) s \
+        SELECT ARRAY[d.datname::text, d.datconnlimit::text, \(boolText("d.datallowconn")), \
+        COALESCE(s.sessions, 0)::text] FROM pg_database d LEFT JOIN (\
+        SELECT datid, count(*) AS sessions FROM clients GROUP BY datid) AS s \
         ON s.datid = d.oid WHERE d.datconnlimit <> -2 AND (NOT d.datistemplate OR s.sessions > 0) ORDER BY 1
         """
     }
+
+    public func columns(options: CollectorOptions) -> [String] { ["datname", "connlimit", "allowconn", "sessions"] }
 
     public func families(from result: QueryResult, options: CollectorOptions) -> [MetricFamily] {
         var limit = MetricFamily("pg_database_connection_limit", .gauge,

@@ -3,15 +3,19 @@
 public struct IdleInTransactionCollector: Collector {
     public init() {}
 
+    public func columns(options: CollectorOptions) -> [String] {
+        ["usename"] + options.idleInTransactionBuckets.indices.map { "b\($0)" } + ["sessions", "total_age"]
+    }
+
     public func sql(serverVersion: Int, options: CollectorOptions) -> String {
-        let buckets = options.idleInTransactionBuckets.enumerated()
-            .map { "count(*) FILTER (WHERE age <= \(formatValue($0.element))) AS b\($0.offset)" }
-            .joined(separator: ", ")
+        let buckets = options.idleInTransactionBuckets
+            .map { "(count(*) FILTER (WHERE age <= \(formatValue($0))))::text, " }
+            .joined()
         return """
-            SELECT usename, \(buckets), count(*) AS sessions, COALESCE(sum(age), 0) AS total_age FROM (\
-            SELECT COALESCE(usename, '') AS usename, GREATEST(0, \(ageSeconds("state_change"))) AS age \
-            FROM pg_stat_activity WHERE \(clientSessionsFilter) \
-            AND state IN ('idle in transaction', 'idle in transaction (aborted)')) AS t GROUP BY 1 ORDER BY 1
+            SELECT ARRAY[usename, \(buckets)count(*)::text, COALESCE(sum(age), 0)::text] FROM (\
+            SELECT COALESCE(usename::text, '') AS usename, GREATEST(0, \(ageSeconds("state_change"))) AS age \
+            FROM clients WHERE state IN ('idle in transaction', 'idle in transaction (aborted)')) AS t \
+            GROUP BY usename ORDER BY usename
             """
     }
 

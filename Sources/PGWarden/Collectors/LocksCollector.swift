@@ -2,22 +2,26 @@
 public struct LocksCollector: Collector {
     public init() {}
 
+    public func columns(options: CollectorOptions) -> [String] { ["kind", "datname", "usename", "sessions", "wait"] }
+
     public func sql(serverVersion: Int, options: CollectorOptions) -> String {
         // pg_locks.waitstart (14+) says when the lock wait began; before 14, the state change
-        // (the start of the waiting statement) is the closest bound.
-        let since = serverVersion >= 140000
-            ? "COALESCE((SELECT min(l.waitstart) FROM pg_locks l WHERE l.pid = a.pid AND NOT l.granted), a.state_change)"
-            : "a.state_change"
+        // (the start of the waiting statement) is the closest bound. pg_locks is only read when
+        // some backend waits on a lock (the EXISTS is evaluated once).
+        let waitStarts = serverVersion >= 140000
+            ? "LEFT JOIN (SELECT pid, min(waitstart) AS waitstart FROM pg_locks WHERE NOT granted " +
+              "AND EXISTS (SELECT 1 FROM activity WHERE wait_event_type = 'Lock') GROUP BY pid) AS l ON l.pid = w.pid"
+            : ""
+        let since = serverVersion >= 140000 ? "COALESCE(l.waitstart, w.state_change)" : "w.state_change"
         return """
-            WITH w AS (SELECT a.pid, COALESCE(a.datname, '') AS datname, COALESCE(a.usename, '') AS usename, \
-            pg_blocking_pids(a.pid) AS blockers, \(since) AS since FROM pg_stat_activity a \
-            WHERE a.wait_event_type = 'Lock' AND a.pid <> pg_backend_pid()), \
-            b AS (SELECT DISTINCT unnest(blockers) AS pid FROM w) \
-            SELECT 'blocked' AS kind, datname, usename, count(*) AS sessions, \
-            GREATEST(0, max(\(ageSeconds("since")))) AS wait FROM w WHERE cardinality(blockers) > 0 GROUP BY 2, 3 \
-            UNION ALL SELECT 'blocking', COALESCE(a.datname, ''), COALESCE(a.usename, ''), count(*), 0 \
-            FROM pg_stat_activity a JOIN b ON a.pid = b.pid WHERE a.pid <> pg_backend_pid() GROUP BY 2, 3 \
-            ORDER BY 1, 2, 3
+            WITH waiting AS (SELECT w.datname, w.usename, pg_blocking_pids(w.pid) AS blockers, \(since) AS since \
+            FROM activity w\(waitStarts.isEmpty ? "" : " " + waitStarts) WHERE w.wait_event_type = 'Lock') \
+            SELECT ARRAY['blocked', COALESCE(datname::text, ''), COALESCE(usename::text, ''), count(*)::text, \
+            GREATEST(0, max(\(ageSeconds("since"))))::text] FROM waiting WHERE cardinality(blockers) > 0 \
+            GROUP BY datname, usename \
+            UNION ALL SELECT ARRAY['blocking', COALESCE(a.datname::text, ''), COALESCE(a.usename::text, ''), \
+            count(*)::text, '0'] FROM activity a WHERE a.pid IN (SELECT unnest(blockers) FROM waiting) \
+            GROUP BY a.datname, a.usename
             """
     }
 

@@ -3,11 +3,13 @@
 public struct RoleLimitsCollector: Collector {
     public init() {}
 
+    public func columns(options: CollectorOptions) -> [String] { ["usename", "connlimit", "canlogin", "sessions"] }
+
     public func sql(serverVersion: Int, options: CollectorOptions) -> String {
         """
-        SELECT r.rolname AS usename, r.rolconnlimit AS connlimit, r.rolcanlogin AS canlogin, \
-        COALESCE(s.sessions, 0) AS sessions FROM pg_roles r LEFT JOIN (\
-        SELECT usesysid, count(*) AS sessions FROM pg_stat_activity WHERE \(clientSessionsFilter) GROUP BY 1) s \
+        SELECT ARRAY[r.rolname::text, r.rolconnlimit::text, \(boolText("r.rolcanlogin")), \
+        COALESCE(s.sessions, 0)::text] FROM pg_roles r LEFT JOIN (\
+        SELECT usesysid, count(*) AS sessions FROM clients GROUP BY usesysid) AS s \
         ON s.usesysid = r.oid WHERE r.rolconnlimit >= 0 OR s.sessions > 0 ORDER BY 1
         """
     }

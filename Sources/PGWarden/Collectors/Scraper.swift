@@ -23,7 +23,7 @@ public final class Scraper: Sendable {
         var scrapes = 0
         var lastDuration = 0.0
         var coalesced = 0
-        var sqlByVersion: [Int: String] = [:]
+        var statements: [Int: ScrapeStatement] = [:]
         var wasUp: Bool?
     }
 
@@ -45,12 +45,12 @@ public final class Scraper: Sendable {
         return result
     }
 
-    /// The combined SQL for a server version: one statement per collector, sent in one message.
-    public func sql(serverVersion: Int) -> String {
-        if let cached = stats.withLock({ $0.sqlByVersion[serverVersion] }) { return cached }
-        let sql = collectors.map { $0.sql(serverVersion: serverVersion, options: options) }.joined(separator: ";\n")
-        stats.withLock { $0.sqlByVersion[serverVersion] = sql }
-        return sql
+    /// The one statement a scrape runs against a server of this version (built once per version).
+    public func statement(serverVersion: Int) -> ScrapeStatement {
+        if let cached = stats.withLock({ $0.statements[serverVersion] }) { return cached }
+        let statement = ScrapeStatement(collectors: collectors, serverVersion: serverVersion, options: options)
+        stats.withLock { $0.statements[serverVersion] = statement }
+        return statement
     }
 
     private func collect() -> ScrapeResult {
@@ -58,14 +58,13 @@ public final class Scraper: Sendable {
         var families: [MetricFamily] = []
         var up = false
         do {
-            let (results, serverVersion) = try database.withConnection { conn in
-                (try conn.execute(sql(serverVersion: conn.serverVersion), timeout: database.settings.queryTimeout),
-                 conn.serverVersion)
+            let (result, serverVersion) = try database.withConnection { conn in
+                let statement = statement(serverVersion: conn.serverVersion)
+                let results = try conn.executePrepared(name: "pgwarden_scrape", sql: statement.sql,
+                                                       timeout: database.settings.queryTimeout)
+                return (try statement.split(results.last ?? QueryResult(columns: [], rows: [])), conn.serverVersion)
             }
-            guard results.count == collectors.count else {
-                throw PostgresError(.queryFailed, message: "expected \(collectors.count) results, got \(results.count)")
-            }
-            for (collector, result) in zip(collectors, results) {
+            for (collector, result) in zip(collectors, result) {
                 families += collector.families(from: result, options: options)
             }
             families.append(MetricFamily("pg_server_version_num", .gauge,

@@ -9,13 +9,19 @@ public struct SessionsCollector: Collector {
 
     public init() {}
 
+    public func columns(options: CollectorOptions) -> [String] {
+        ["datname", "usename", "state"] + (options.includeApplicationName ? ["application_name"] : [])
+            + ["sessions", "state_age", "xact_age"]
+    }
+
     public func sql(serverVersion: Int, options: CollectorOptions) -> String {
-        let app = options.includeApplicationName ? ", COALESCE(application_name, '') AS application_name" : ""
+        let app = options.includeApplicationName ? "application_name, " : ""
         return """
-            SELECT COALESCE(datname, '') AS datname, COALESCE(usename, '') AS usename, \
-            COALESCE(state, 'unknown') AS state\(app), count(*) AS sessions, \
-            max(\(ageSeconds("state_change"))) AS state_age, max(\(ageSeconds("xact_start"))) AS xact_age \
-            FROM pg_stat_activity WHERE \(clientSessionsFilter) GROUP BY 1, 2, 3\(options.includeApplicationName ? ", 4" : "")
+            SELECT ARRAY[datname, usename, state, \(app)count(*)::text, max(\(ageSeconds("state_change")))::text, \
+            max(\(ageSeconds("xact_start")))::text] FROM (SELECT COALESCE(datname::text, '') AS datname, \
+            COALESCE(usename::text, '') AS usename, COALESCE(state, 'unknown') AS state, \
+            COALESCE(application_name, '') AS application_name, state_change, xact_start FROM clients) AS s \
+            GROUP BY \(app)datname, usename, state
             """
     }
 

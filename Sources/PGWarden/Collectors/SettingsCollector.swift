@@ -29,8 +29,10 @@ public struct SettingsCollector: Collector {
         let names = Self.settings.filter { serverVersion >= $0.since }.map { "'\($0.name)'" }.joined(separator: ", ")
         // reset_val, not setting: pgwarden SETs its own statement_timeout; reset_val is what the
         // configuration (file, ALTER SYSTEM) gives a session.
-        return "SELECT name, reset_val AS value, COALESCE(unit, '') AS unit FROM pg_settings WHERE name IN (\(names)) ORDER BY 1"
+        return "SELECT ARRAY[name, reset_val, COALESCE(unit, '')] FROM pg_settings WHERE name IN (\(names))"
     }
+
+    public func columns(options: CollectorOptions) -> [String] { ["name", "value", "unit"] }
 
     public func families(from result: QueryResult, options: CollectorOptions) -> [MetricFamily] {
         let name = result.column("name"), value = result.column("value"), unit = result.column("unit")

@@ -17,6 +17,8 @@ public final class PGConnection: @unchecked Sendable {
     public let serverVersion: Int
     /// The backend pid serving this connection (pgwarden's own session).
     public let backendPID: Int32
+    /// Names of the statements prepared on this connection.
+    private var prepared: Set<String> = []
 
     private init(conn: OpaquePointer) {
         self.conn = conn
@@ -87,6 +89,30 @@ public final class PGConnection: @unchecked Sendable {
             sent = PQsendQuery(conn, sql)
         }
         guard sent == 1 else { throw connectionError(.connectionLost) }
+        return try awaitResults(deadline: deadline, timeout: timeout)
+    }
+
+    /// Runs a parameterless statement prepared under `name` on first use (parsed and planned
+    /// once per connection, not on every call).
+    public func executePrepared(name: String, sql: String, timeout: Duration) throws -> [QueryResult] {
+        let deadline = ContinuousClock.now + timeout
+        if !prepared.contains(name) {
+            guard PQsendPrepare(conn, name, sql, 0, nil) == 1 else { throw connectionError(.connectionLost) }
+            _ = try awaitResults(deadline: deadline, timeout: timeout)
+            prepared.insert(name)
+        }
+        guard PQsendQueryPrepared(conn, name, 0, nil, nil, nil, 0) == 1 else { throw connectionError(.connectionLost) }
+        do {
+            return try awaitResults(deadline: deadline, timeout: timeout)
+        } catch let error as PostgresError where error.sqlState == "26000" && prepared.contains(name) {
+            // The server forgot the statement (DISCARD ALL, a pooler switching backends): prepare it again.
+            prepared.remove(name)
+            return try executePrepared(name: name, sql: sql, timeout: ContinuousClock.now.duration(to: deadline))
+        }
+    }
+
+    /// Waits for the answers to what was sent and copies them out, one per statement.
+    private func awaitResults(deadline: ContinuousClock.Instant, timeout: Duration) throws -> [QueryResult] {
         while PQisBusy(conn) == 1 {
             guard waitForSocket(PQsocket(conn), events: Int16(POLLIN), deadline: deadline) else {
                 cancelRunningQuery()

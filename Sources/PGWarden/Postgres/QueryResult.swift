@@ -27,6 +27,6 @@ extension Array where Element == String? {
     @inlinable func double(_ i: Int) -> Double { self[i].flatMap(Double.init) ?? 0 }
     /// Column `i` as an Int, 0 when NULL or unparsable.
     @inlinable func int(_ i: Int) -> Int { self[i].flatMap { Int($0) } ?? 0 }
-    /// Column `i` as a PostgreSQL boolean ("t"/"f").
-    @inlinable func bool(_ i: Int) -> Bool { self[i] == "t" }
+    /// Column `i` as a boolean: "t" (PostgreSQL's output) or "true" (bool::text) are true.
+    @inlinable func bool(_ i: Int) -> Bool { self[i] == "t" || self[i] == "true" }
 }

@@ -1,0 +1,115 @@
+import Logging
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One session acted on or skipped: the audit record.
+public struct ActionRecord: Sendable, Equatable {
+    public var time: Double
+    public var rule: String
+    public var alertname: String
+    public var fingerprint: String
+    public var session: SessionRow
+    public var action: KillAction
+    /// success, dry_run, gone, protected, not_permitted, capped or error.
+    public var result: String
+    public var dryRun: Bool
+
+    /// The record as a JSON object (for /actions and webhook responses).
+    public var json: String {
+        let fields: [(String, String)] = [
+            ("time", JSONText.quote(formatRFC3339(seconds: Int(time), milliseconds: Int((time - time.rounded(.down)) * 1000)))),
+            ("rule", JSONText.quote(rule)), ("alertname", JSONText.quote(alertname)),
+            ("fingerprint", JSONText.quote(fingerprint)), ("pid", String(session.pid)),
+            ("datname", JSONText.quote(session.datname)), ("usename", JSONText.quote(session.usename)),
+            ("application_name", JSONText.quote(session.applicationName)),
+            ("client_addr", JSONText.quote(session.clientAddr)), ("state", JSONText.quote(session.state)),
+            ("state_age_seconds", formatValue((session.stateAge * 1000).rounded() / 1000)),
+            ("action", JSONText.quote(action.rawValue)), ("result", JSONText.quote(result)),
+            ("dry_run", dryRun ? "true" : "false"),
+        ]
+        return "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
+    }
+}
+
+/// Audit log lines, the bounded list behind GET /actions, and the action and webhook counters.
+public final class ActionLog: Sendable {
+    private let logger: Logger
+    private let capacity: Int
+    private let state = Mutex(State())
+
+    struct State {
+        var recent: [ActionRecord] = []
+        var actions: [String: Int] = [:]  // "rule\u{0}action\u{0}result"
+        var webhookRequests: [Int: Int] = [:]
+        var lastAction: [String: Double] = [:]
+    }
+
+    public init(logger: Logger, capacity: Int = 500) {
+        self.logger = logger
+        self.capacity = capacity
+    }
+
+    /// Logs one line per record, counts them and keeps the latest `capacity`.
+    public func record(_ records: [ActionRecord]) {
+        for r in records {
+            let acted = r.result == "success" || r.result == "dry_run"
+            logger.log(level: r.result == "error" ? .error : .info, acted ? "session acted on" : "session skipped",
+                       metadata: [
+                           "rule": "\(r.rule)", "alert.name": "\(r.alertname)", "alert.fingerprint": "\(r.fingerprint)",
+                           "backend.pid": "\(r.session.pid)", "datname": "\(r.session.datname)",
+                           "usename": "\(r.session.usename)", "application_name": "\(r.session.applicationName)",
+                           "client_addr": "\(r.session.clientAddr)", "state": "\(r.session.state)",
+                           "state_age_seconds": "\(formatValue((r.session.stateAge * 1000).rounded() / 1000))",
+                           "action": "\(r.action.rawValue)", "result": "\(r.result)", "dry_run": "\(r.dryRun)",
+                       ])
+        }
+        state.withLock { s in
+            for r in records {
+                s.actions["\(r.rule)\u{0}\(r.action.rawValue)\u{0}\(r.result)", default: 0] += 1
+                if r.result == "success" { s.lastAction[r.rule] = r.time }
+            }
+            s.recent.append(contentsOf: records)
+            if s.recent.count > capacity { s.recent.removeFirst(s.recent.count - capacity) }
+        }
+    }
+
+    /// Counts one webhook response by status code.
+    public func countWebhookRequest(status: Int) {
+        state.withLock { $0.webhookRequests[status, default: 0] += 1 }
+    }
+
+    /// The most recent records, newest last, at most `limit`.
+    public func recent(limit: Int) -> [ActionRecord] {
+        state.withLock { Array($0.recent.suffix(max(0, limit))) }
+    }
+
+    /// pgwarden_actions_total, pgwarden_webhook_requests_total, pgwarden_last_action_timestamp_seconds.
+    public func families() -> [MetricFamily] {
+        let s = state.withLock { $0 }
+        var actions = MetricFamily("pgwarden_actions_total", .counter,
+            help: "Sessions acted on or skipped, by rule, action and result (success, dry_run, gone, protected, not_permitted, capped, error).")
+        for key in s.actions.keys.sorted() {
+            let parts = key.split(separator: "\u{0}", omittingEmptySubsequences: false).map(String.init)
+            actions.add(Double(s.actions[key]!), [("rule", parts[0]), ("action", parts[1]), ("result", parts[2])])
+        }
+        var requests = MetricFamily("pgwarden_webhook_requests_total", .counter,
+            help: "Webhook requests by HTTP status code of the response.")
+        for code in s.webhookRequests.keys.sorted() {
+            requests.add(Double(s.webhookRequests[code]!), [("code", String(code))])
+        }
+        var last = MetricFamily("pgwarden_last_action_timestamp_seconds", .gauge,
+            help: "Unix time of the last session a rule signalled successfully.")
+        for rule in s.lastAction.keys.sorted() { last.add(s.lastAction[rule]!, [("rule", rule)]) }
+        return [actions, requests, last]
+    }
+}
+
+/// The current Unix time in seconds.
+public func unixTime() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}

@@ -1,0 +1,119 @@
+import Dispatch
+import Logging
+import Synchronization
+
+/// Which alert an action answers (empty for the command line).
+public struct AlertRef: Sendable, Equatable {
+    public var alertname: String
+    public var fingerprint: String
+
+    public init(alertname: String, fingerprint: String) {
+        self.alertname = alertname
+        self.fingerprint = fingerprint
+    }
+}
+
+/// Runs one rule's action: list sessions, plan, signal with guards, audit. Shared by the
+/// webhook and the command line. One action at a time, so caps and repeated notifications
+/// always see the state the previous action left.
+public final class ActionRunner: Sendable {
+    public let killer: Killer
+    public let log: ActionLog
+    private let limiter = RateLimiter()
+    private let serial = Mutex(())
+    private let logger: Logger
+
+    public init(killer: Killer, log: ActionLog, logger: Logger) {
+        self.killer = killer
+        self.log = log
+        self.logger = logger
+    }
+
+    /// Acts on the sessions `selection` picks under `rule` and returns the records. An escalation's
+    /// terminate step runs later, after the grace period, on a background queue; `onEscalated`
+    /// receives its records (tests and the CLI wait for it).
+    @discardableResult
+    public func run(rule: Rule, selection: Selection, protectedRoles: [String], dryRun: Bool, alert: AlertRef,
+                    onEscalated: (@Sendable ([ActionRecord]) -> Void)? = nil) throws -> [ActionRecord] {
+        let (records, cancelled) = try serial.withLock { _ -> ([ActionRecord], [SessionRow]) in
+            let rows = try killer.listSessions()
+            let budget = limiter.remaining(rule: rule.name, limit: rule.maxSessionsPerMinute)
+            let plan = Planner.plan(rule: rule, selection: selection, protectedRoles: protectedRoles, rows: rows, budget: budget)
+            let now = unixTime()
+            var records: [ActionRecord] = []
+            var byAction: [KillAction: [SessionRow]] = [:]
+            for planned in plan {
+                switch planned.decision {
+                case .skip(let reason):
+                    records.append(ActionRecord(time: now, rule: rule.name, alertname: alert.alertname, fingerprint: alert.fingerprint,
+                                                session: planned.session, action: Planner.firstStep(rule.action, state: planned.session.state),
+                                                result: reason.rawValue, dryRun: dryRun))
+                case .act(let action):
+                    if dryRun {
+                        records.append(ActionRecord(time: now, rule: rule.name, alertname: alert.alertname, fingerprint: alert.fingerprint,
+                                                    session: planned.session, action: action, result: "dry_run", dryRun: true))
+                    } else {
+                        byAction[action, default: []].append(planned.session)
+                    }
+                }
+            }
+            var cancelled: [SessionRow] = []
+            for action in [KillAction.terminate, .cancel] {
+                guard let targets = byAction[action] else { continue }
+                let outcomes = try killer.signal(action, targets: targets, selection: selection, protectedRoles: protectedRoles)
+                let signalled = targets.filter { outcomes[$0.pid] == .signalled }
+                limiter.record(rule: rule.name, count: signalled.count)
+                if action == .cancel && rule.action == .cancelThenTerminate { cancelled = signalled }
+                for target in targets {
+                    records.append(ActionRecord(time: unixTime(), rule: rule.name, alertname: alert.alertname,
+                                                fingerprint: alert.fingerprint, session: target, action: action,
+                                                result: Self.result(outcomes[target.pid]), dryRun: false))
+                }
+            }
+            return (records, cancelled)
+        }
+        log.record(records)
+        if !cancelled.isEmpty {
+            scheduleEscalation(rule: rule, selection: selection, protectedRoles: protectedRoles, alert: alert,
+                               cancelled: cancelled, onEscalated: onEscalated)
+        } else {
+            onEscalated?([])
+        }
+        return records
+    }
+
+    /// After the grace period, terminates the cancelled sessions that still match.
+    private func scheduleEscalation(rule: Rule, selection: Selection, protectedRoles: [String], alert: AlertRef,
+                                    cancelled: [SessionRow], onEscalated: (@Sendable ([ActionRecord]) -> Void)?) {
+        let grace = rule.gracePeriod.milliseconds
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(grace))) { [self] in
+            var records: [ActionRecord] = []
+            do {
+                let outcomes = try serial.withLock { _ in
+                    try killer.signal(.terminate, targets: cancelled, selection: selection, protectedRoles: protectedRoles)
+                }
+                records = cancelled.map {
+                    ActionRecord(time: unixTime(), rule: rule.name, alertname: alert.alertname, fingerprint: alert.fingerprint,
+                                 session: $0, action: .terminate, result: Self.result(outcomes[$0.pid]), dryRun: false)
+                }
+            } catch {
+                logger.error("escalation failed: the cancelled sessions were not re-checked or terminated",
+                             metadata: ["rule": "\(rule.name)", "error": "\(error)"])
+                records = cancelled.map {
+                    ActionRecord(time: unixTime(), rule: rule.name, alertname: alert.alertname, fingerprint: alert.fingerprint,
+                                 session: $0, action: .terminate, result: "error", dryRun: false)
+                }
+            }
+            log.record(records)
+            onEscalated?(records)
+        }
+    }
+
+    static func result(_ outcome: SignalOutcome?) -> String {
+        switch outcome {
+        case .signalled: "success"
+        case .gone, nil: "gone"
+        case .failed: "error"
+        }
+    }
+}

@@ -1,0 +1,78 @@
+/// What the kill statement did to one target.
+public enum SignalOutcome: Sendable, Equatable {
+    /// The backend still matched and was signalled (and, for terminate on 14+, has exited).
+    case signalled
+    /// It no longer matched at kill time (finished, changed state, exited, or its pid now
+    /// belongs to a different backend), so it was left alone.
+    case gone
+    /// It matched but the signal failed or the backend did not exit in time.
+    case failed
+}
+
+/// Lists sessions and sends guarded signals over one `Database` (its own connection, apart from
+/// the scrapes').
+public final class Killer: Sendable {
+    public let database: Database
+    /// How long pg_terminate_backend waits for the backend to exit (PostgreSQL 14+).
+    public let terminateWait: Duration
+
+    public init(database: Database, terminateWait: Duration = .seconds(2)) {
+        self.database = database
+        self.terminateWait = terminateWait
+    }
+
+    /// Every client backend except pgwarden's own.
+    public func listSessions() throws -> [SessionRow] {
+        SessionRow.rows(from: try database.execute(SessionRow.listSQL).last ?? QueryResult(columns: [], rows: []))
+    }
+
+    /// Signals `targets` with `action` (cancel or terminate) in one statement that re-checks, at
+    /// that moment, the identity (pid and backend_start), the selection, protection, the
+    /// superuser rule and signal permission; a target failing any of them is not signalled.
+    public func signal(_ action: KillAction, targets: [SessionRow], selection: Selection, protectedRoles: [String],
+                       ) throws -> [Int32: SignalOutcome] {
+        guard !targets.isEmpty else { return [:] }
+        let (sql, params) = try database.withConnection { conn in
+            Self.statement(action, targets: targets, selection: selection, protectedRoles: protectedRoles,
+                           serverVersion: conn.serverVersion, terminateWait: terminateWait)
+        }
+        let result = try database.execute(sql, params: params).last ?? QueryResult(columns: [], rows: [])
+        var outcomes: [Int32: SignalOutcome] = [:]
+        for row in result.rows {
+            let pid = Int32(row.int(0))
+            switch row[1] {
+            case nil: outcomes[pid] = .gone
+            case "t", "true": outcomes[pid] = .signalled
+            default: outcomes[pid] = .failed
+            }
+        }
+        return outcomes
+    }
+
+    /// The guarded kill statement and its parameters (pure; unit-tested).
+    static func statement(_ action: KillAction, targets: [SessionRow], selection: Selection, protectedRoles: [String],
+                          serverVersion: Int, terminateWait: Duration) -> (String, [String?]) {
+        precondition(action != .cancelThenTerminate, "escalations are signalled one step at a time")
+        var params = SQLParameters()
+        let pids = params.array(targets.map { String($0.pid) }, type: "int4")
+        let starts = params.array(targets.map(\.backendStart), type: "timestamptz")
+        var guards = [
+            "a.backend_type = 'client backend'",
+            "a.pid <> pg_backend_pid()",
+            "NOT (COALESCE(a.usename::text, '') = ANY(\(params.textArray(protectedRoles))))",
+            "(\(SessionRow.canSignalSQL))",
+        ]
+        if !selection.criteria.allowSuperuser { guards.append("NOT COALESCE(r.rolsuper, false)") }
+        guards += selection.sqlConditions(&params)
+        let call = action == .cancel ? "pg_cancel_backend(t.pid)"
+            : serverVersion >= 140000 ? "pg_terminate_backend(t.pid, \(terminateWait.milliseconds))"
+            : "pg_terminate_backend(t.pid)"
+        let sql = """
+            WITH target AS (SELECT * FROM unnest(\(pids), \(starts)) AS t(pid, backend_start)), \
+            ok AS (SELECT a.pid FROM pg_stat_activity a JOIN target t ON t.pid = a.pid AND t.backend_start = a.backend_start \
+            LEFT JOIN pg_roles r ON r.oid = a.usesysid WHERE \(guards.joined(separator: " AND "))) \
+            SELECT t.pid, CASE WHEN ok.pid IS NOT NULL THEN \(call) END FROM target t LEFT JOIN ok ON ok.pid = t.pid
+            """
+        return (sql, params.values)
+    }
+}

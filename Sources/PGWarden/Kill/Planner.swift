@@ -1,0 +1,63 @@
+/// What happens to one session, and why.
+public enum Decision: Sendable, Equatable {
+    /// Signal the backend with this action (cancel first, for an escalation).
+    case act(KillAction)
+    case skip(SkipReason)
+}
+
+/// Why a matching session is left alone; the raw value is the `result` label.
+public enum SkipReason: String, Sendable, Equatable {
+    /// Its role is in the policy's protected_roles, or it is a superuser's and the rule does not allow that.
+    case protected
+    /// pgwarden's role may not signal it (a superuser's backend, without superuser rights).
+    case notPermitted = "not_permitted"
+    /// Over the rule's per-alert or per-minute cap.
+    case capped
+}
+
+/// One planned session: the row as listed and the decision.
+public struct PlannedSession: Sendable, Equatable {
+    public var session: SessionRow
+    public var decision: Decision
+}
+
+/// The pure heart of the kill path: from a rule, its selection, the listed sessions and the
+/// remaining budget to a plan. No I/O; the kill statement re-checks every condition anyway.
+public enum Planner {
+    /// States in which a backend runs no query, so cancelling does nothing: escalate straight to terminate.
+    static let idleInTransactionStates: Set<String> = ["idle in transaction", "idle in transaction (aborted)"]
+
+    /// Plans `rows` under `rule` and `selection`. Matching sessions are taken oldest-in-state first;
+    /// protected roles, superusers (unless allowed) and unsignalable backends are skipped; at most
+    /// `min(rule.maxSessionsPerAlert, budget)` sessions are acted on, the rest are capped.
+    public static func plan(rule: Rule, selection: Selection, protectedRoles: [String], rows: [SessionRow],
+                            budget: Int) -> [PlannedSession] {
+        let matching = rows.filter(selection.matches).sorted {
+            $0.stateAge != $1.stateAge ? $0.stateAge > $1.stateAge : $0.pid < $1.pid
+        }
+        let limit = max(0, min(rule.maxSessionsPerAlert, budget))
+        var acting = 0
+        return matching.map { row in
+            let decision: Decision
+            if protectedRoles.contains(row.usename) || (row.isSuperuser && !rule.sessions.allowSuperuser) {
+                decision = .skip(.protected)
+            } else if !row.canSignal {
+                decision = .skip(.notPermitted)
+            } else if acting >= limit {
+                decision = .skip(.capped)
+            } else {
+                acting += 1
+                decision = .act(firstStep(rule.action, state: row.state))
+            }
+            return PlannedSession(session: row, decision: decision)
+        }
+    }
+
+    /// The signal sent first: an escalation cancels, except for idle-in-transaction backends.
+    static func firstStep(_ action: KillAction, state: String) -> KillAction {
+        switch action {
+        case .cancelThenTerminate: idleInTransactionStates.contains(state) ? .terminate : .cancel
+        default: action
+        }
+    }
+}

@@ -1,0 +1,134 @@
+/// The sessions one action may touch: a rule's criteria narrowed by an alert's labels (or the
+/// command line's selectors). Evaluated twice with the same meaning: in Swift on listed rows
+/// (to plan and report) and in SQL inside the kill statement (to re-check at kill time).
+public struct Selection: Sendable, Equatable {
+    public var criteria: SessionCriteria
+    /// Equalities from the alert: datname, usename, application_name.
+    public var datname: String?
+    public var usename: String?
+    public var applicationName: String?
+    /// A pid-addressed alert: the pid and its backend_start (Unix seconds) must both match.
+    public var pid: Int32?
+    public var backendStartEpoch: Double?
+    /// Set when the alert addresses a pid but gives no usable backend_start: nothing matches.
+    public var unusableReason: String?
+
+    public init(criteria: SessionCriteria, datname: String? = nil, usename: String? = nil,
+                applicationName: String? = nil, pid: Int32? = nil, backendStartEpoch: Double? = nil) {
+        self.criteria = criteria
+        self.datname = datname
+        self.usename = usename
+        self.applicationName = applicationName
+        self.pid = pid
+        self.backendStartEpoch = backendStartEpoch
+    }
+
+    /// A rule's criteria narrowed by an alert's labels. Labels can only narrow, never widen.
+    public static func narrowing(_ criteria: SessionCriteria, by labels: [String: String]) -> Selection {
+        var selection = Selection(criteria: criteria, datname: labels["datname"], usename: labels["usename"],
+                                  applicationName: labels["application_name"])
+        if let pidText = labels["pid"] {
+            guard let pid = Int32(pidText) else {
+                selection.unusableReason = "the alert's pid label '\(pidText)' is not a process id"
+                return selection
+            }
+            selection.pid = pid
+            guard let startText = labels["backend_start"], let start = Double(startText) else {
+                selection.unusableReason = "the alert addresses pid \(pid) without a backend_start label in Unix seconds; "
+                    + "without it a reused pid could be hit, so nothing is done"
+                return selection
+            }
+            selection.backendStartEpoch = start
+        }
+        return selection
+    }
+
+    /// Whether `row` meets every condition (guards such as protection are the planner's).
+    public func matches(_ row: SessionRow) -> Bool {
+        if unusableReason != nil { return false }
+        let c = criteria
+        if !c.states.isEmpty && !c.states.contains(row.state) { return false }
+        if let min = c.minStateAge, row.stateAge < min.seconds { return false }
+        if let min = c.minTransactionAge {
+            guard let age = row.transactionAge, age >= min.seconds else { return false }
+        }
+        if !c.databases.allows(row.datname) || !c.roles.allows(row.usename)
+            || !c.applicationNames.allows(row.applicationName) { return false }
+        if !c.clientAddresses.isEmpty && !c.clientAddresses.contains(where: { $0.contains(row.clientAddr) }) { return false }
+        if c.excludeClientAddresses.contains(where: { $0.contains(row.clientAddr) }) { return false }
+        if c.onlyBlocking && !row.isBlocking { return false }
+        if let datname, row.datname != datname { return false }
+        if let usename, row.usename != usename { return false }
+        if let applicationName, row.applicationName != applicationName { return false }
+        if let pid, row.pid != pid { return false }
+        if let start = backendStartEpoch, abs(row.backendStartEpoch - start) > 0.0000015 { return false }
+        return true
+    }
+
+    /// The same conditions as SQL over `pg_stat_activity a LEFT JOIN pg_roles r`, binding values
+    /// through `params` (never interpolated).
+    func sqlConditions(_ params: inout SQLParameters) -> [String] {
+        if unusableReason != nil { return ["false"] }
+        let c = criteria
+        var sql: [String] = []
+        if !c.states.isEmpty { sql.append("a.state = ANY(\(params.textArray(c.states)))") }
+        if let min = c.minStateAge {
+            sql.append("now() - a.state_change >= make_interval(secs => \(params.bind(String(min.seconds)))::float8)")
+        }
+        if let min = c.minTransactionAge {
+            sql.append("now() - a.xact_start >= make_interval(secs => \(params.bind(String(min.seconds)))::float8)")
+        }
+        func filter(_ column: String, _ f: NameFilter) {
+            if !f.include.isEmpty { sql.append("COALESCE(\(column), '') = ANY(\(params.textArray(f.include)))") }
+            if !f.exclude.isEmpty { sql.append("NOT (COALESCE(\(column), '') = ANY(\(params.textArray(f.exclude))))") }
+        }
+        filter("a.datname::text", c.databases)
+        filter("a.usename::text", c.roles)
+        filter("a.application_name", c.applicationNames)
+        if !c.clientAddresses.isEmpty {
+            sql.append("COALESCE(a.client_addr <<= ANY(\(params.array(c.clientAddresses.map(\.description), type: "inet"))), false)")
+        }
+        if !c.excludeClientAddresses.isEmpty {
+            sql.append("NOT COALESCE(a.client_addr <<= ANY(\(params.array(c.excludeClientAddresses.map(\.description), type: "inet"))), false)")
+        }
+        if c.onlyBlocking {
+            sql.append("a.pid IN (SELECT unnest(pg_blocking_pids(w.pid)) FROM pg_stat_activity w WHERE w.wait_event_type = 'Lock')")
+        }
+        if let datname { sql.append("a.datname::text = \(params.bind(datname))") }
+        if let usename { sql.append("a.usename::text = \(params.bind(usename))") }
+        if let applicationName { sql.append("a.application_name = \(params.bind(applicationName))") }
+        return sql
+    }
+}
+
+/// Positional parameters of one statement: `bind` returns `$n`.
+struct SQLParameters {
+    private(set) var values: [String?] = []
+
+    mutating func bind(_ value: String?) -> String {
+        values.append(value)
+        return "$\(values.count)"
+    }
+
+    mutating func textArray(_ items: [String]) -> String { array(items, type: "text") }
+
+    /// An array parameter as a PostgreSQL array literal with every element quoted.
+    mutating func array(_ items: [String], type: String) -> String {
+        "\(bind(arrayLiteral(items)))::\(type)[]"
+    }
+}
+
+/// `{"a","b\\"c"}`: every element double-quoted, quotes and backslashes escaped.
+func arrayLiteral(_ items: [String]) -> String {
+    var out = "{"
+    for (index, item) in items.enumerated() {
+        if index > 0 { out += "," }
+        out += "\""
+        for scalar in item.unicodeScalars {
+            if scalar == "\"" || scalar == "\\" { out += "\\" }
+            out.unicodeScalars.append(scalar)
+        }
+        out += "\""
+    }
+    return out + "}"
+}

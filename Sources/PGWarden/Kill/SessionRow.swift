@@ -1,0 +1,72 @@
+/// One client session as the kill path sees it: identity, labels, ages and what guards need.
+public struct SessionRow: Sendable, Equatable {
+    public var pid: Int32
+    /// backend_start as PostgreSQL's text, passed back verbatim in the kill statement (pid-reuse guard).
+    public var backendStart: String
+    /// backend_start as Unix seconds (what a pid-addressed alert's backend_start label holds).
+    public var backendStartEpoch: Double
+    public var datname: String
+    public var usename: String
+    public var applicationName: String
+    /// Client address; empty for Unix-socket sessions.
+    public var clientAddr: String
+    public var state: String
+    /// Seconds in the current state.
+    public var stateAge: Double
+    /// Seconds since the transaction began; nil outside a transaction.
+    public var transactionAge: Double?
+    public var isSuperuser: Bool
+    /// Holds a lock some other session waits for.
+    public var isBlocking: Bool
+    /// pgwarden's own role may signal this backend (superuser, pg_signal_backend or same role).
+    public var canSignal: Bool
+
+    public init(pid: Int32, backendStart: String = "", backendStartEpoch: Double = 0, datname: String = "",
+                usename: String = "", applicationName: String = "", clientAddr: String = "", state: String = "idle",
+                stateAge: Double = 0, transactionAge: Double? = nil, isSuperuser: Bool = false,
+                isBlocking: Bool = false, canSignal: Bool = true) {
+        self.pid = pid
+        self.backendStart = backendStart
+        self.backendStartEpoch = backendStartEpoch
+        self.datname = datname
+        self.usename = usename
+        self.applicationName = applicationName
+        self.clientAddr = clientAddr
+        self.state = state
+        self.stateAge = stateAge
+        self.transactionAge = transactionAge
+        self.isSuperuser = isSuperuser
+        self.isBlocking = isBlocking
+        self.canSignal = canSignal
+    }
+
+    /// Every client backend except pgwarden's own, with the guard columns.
+    static let listSQL = """
+        SELECT a.pid, a.backend_start::text, EXTRACT(EPOCH FROM a.backend_start)::text, COALESCE(a.datname::text, ''), \
+        COALESCE(a.usename::text, ''), COALESCE(a.application_name, ''), COALESCE(host(a.client_addr), ''), \
+        COALESCE(a.state, ''), GREATEST(0, EXTRACT(EPOCH FROM now() - a.state_change))::text, \
+        GREATEST(0, EXTRACT(EPOCH FROM now() - a.xact_start))::text, COALESCE(r.rolsuper, false), \
+        a.pid IN (SELECT unnest(pg_blocking_pids(w.pid)) FROM pg_stat_activity w WHERE w.wait_event_type = 'Lock'), \
+        \(canSignalSQL) \
+        FROM pg_stat_activity a LEFT JOIN pg_roles r ON r.oid = a.usesysid \
+        WHERE a.backend_type = 'client backend' AND a.pid <> pg_backend_pid() ORDER BY a.pid
+        """
+
+    /// Whether the connected role may signal backend `a` (owner `r`): superusers may signal all;
+    /// others never a superuser's, and otherwise need pg_signal_backend or the backend's role.
+    static let canSignalSQL = """
+        CASE WHEN (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN true \
+        WHEN COALESCE(r.rolsuper, false) THEN false \
+        ELSE pg_has_role(current_user, 'pg_signal_backend', 'USAGE') OR pg_has_role(current_user, a.usesysid, 'USAGE') END
+        """
+
+    /// Rows of `listSQL`.
+    static func rows(from result: QueryResult) -> [SessionRow] {
+        result.rows.map { r in
+            SessionRow(pid: Int32(r.int(0)), backendStart: r.text(1), backendStartEpoch: r.double(2), datname: r.text(3),
+                       usename: r.text(4), applicationName: r.text(5), clientAddr: r.text(6), state: r.text(7),
+                       stateAge: r.double(8), transactionAge: r[9].flatMap(Double.init), isSuperuser: r.bool(10),
+                       isBlocking: r.bool(11), canSignal: r.bool(12))
+        }
+    }
+}

@@ -1,0 +1,129 @@
+/// What pgwarden may do to sessions, loaded from `--config.file`. Alerts can only narrow a
+/// rule's selection (through their labels), never widen it.
+public struct Policy: Sendable, Equatable {
+    /// Roles whose sessions are never touched, whatever a rule says.
+    public var protectedRoles: [String]
+    /// When true, every rule only reports what it would do.
+    public var dryRun: Bool
+    /// Rules in file order; the first whose match fits an alert handles it.
+    public var rules: [Rule]
+
+    public init(protectedRoles: [String] = [], dryRun: Bool = false, rules: [Rule] = []) {
+        self.protectedRoles = protectedRoles
+        self.dryRun = dryRun
+        self.rules = rules
+    }
+
+    /// The first rule answering an alert with these labels.
+    public func rule(for labels: [String: String]) -> Rule? {
+        rules.first { $0.match.matches(labels) }
+    }
+}
+
+/// What pgwarden does to the sessions a rule selects.
+public enum KillAction: String, Sendable, Equatable, CaseIterable {
+    /// pg_cancel_backend: stops the running query, keeps the session.
+    case cancel
+    /// pg_terminate_backend: ends the session.
+    case terminate
+    /// Cancel, wait the grace period, terminate those still matching. Idle-in-transaction
+    /// sessions are terminated at once (cancel does nothing to an idle backend).
+    case cancelThenTerminate = "cancel_then_terminate"
+}
+
+/// Which alerts a rule answers: an alertname and optional label equalities.
+public struct AlertMatch: Sendable, Equatable {
+    public var alertname: String
+    public var labels: [String: String]
+
+    public init(alertname: String, labels: [String: String] = [:]) {
+        self.alertname = alertname
+        self.labels = labels
+    }
+
+    public func matches(_ alertLabels: [String: String]) -> Bool {
+        alertLabels["alertname"] == alertname && labels.allSatisfy { alertLabels[$0.key] == $0.value }
+    }
+}
+
+/// An include list and an exclude list; an empty include list means "any".
+public struct NameFilter: Sendable, Equatable {
+    public var include: [String]
+    public var exclude: [String]
+
+    public init(include: [String] = [], exclude: [String] = []) {
+        self.include = include
+        self.exclude = exclude
+    }
+
+    public func allows(_ value: String) -> Bool {
+        (include.isEmpty || include.contains(value)) && !exclude.contains(value)
+    }
+}
+
+/// The sessions a rule may touch.
+public struct SessionCriteria: Sendable, Equatable {
+    /// pg_stat_activity states; empty means any state.
+    public var states: [String]
+    public var minStateAge: Duration?
+    public var minTransactionAge: Duration?
+    public var databases: NameFilter
+    public var roles: NameFilter
+    public var applicationNames: NameFilter
+    /// Client address ranges (CIDR); include non-empty means sessions over Unix sockets
+    /// (no client address) are not included.
+    public var clientAddresses: [CIDR]
+    public var excludeClientAddresses: [CIDR]
+    /// Only sessions that block at least one other session (pg_blocking_pids).
+    public var onlyBlocking: Bool
+    /// Superuser-owned sessions may be touched (needs a superuser connection too).
+    public var allowSuperuser: Bool
+
+    public init(states: [String] = [], minStateAge: Duration? = nil, minTransactionAge: Duration? = nil,
+                databases: NameFilter = .init(), roles: NameFilter = .init(), applicationNames: NameFilter = .init(),
+                clientAddresses: [CIDR] = [], excludeClientAddresses: [CIDR] = [], onlyBlocking: Bool = false,
+                allowSuperuser: Bool = false) {
+        self.states = states
+        self.minStateAge = minStateAge
+        self.minTransactionAge = minTransactionAge
+        self.databases = databases
+        self.roles = roles
+        self.applicationNames = applicationNames
+        self.clientAddresses = clientAddresses
+        self.excludeClientAddresses = excludeClientAddresses
+        self.onlyBlocking = onlyBlocking
+        self.allowSuperuser = allowSuperuser
+    }
+}
+
+/// One policy rule: which alerts, which sessions, what action, how many at most.
+public struct Rule: Sendable, Equatable {
+    public var name: String
+    public var match: AlertMatch
+    public var action: KillAction
+    /// For cancel_then_terminate: how long to wait after cancelling before terminating.
+    public var gracePeriod: Duration
+    public var sessions: SessionCriteria
+    /// At most this many sessions acted on per alert.
+    public var maxSessionsPerAlert: Int
+    /// At most this many sessions acted on by this rule in any 60 seconds.
+    public var maxSessionsPerMinute: Int
+    public var dryRun: Bool
+
+    public static let defaultMaxSessionsPerAlert = 10
+    public static let defaultMaxSessionsPerMinute = 60
+    public static let defaultGracePeriod: Duration = .seconds(10)
+
+    public init(name: String, match: AlertMatch, action: KillAction, gracePeriod: Duration = Rule.defaultGracePeriod,
+                sessions: SessionCriteria = .init(), maxSessionsPerAlert: Int = Rule.defaultMaxSessionsPerAlert,
+                maxSessionsPerMinute: Int = Rule.defaultMaxSessionsPerMinute, dryRun: Bool = false) {
+        self.name = name
+        self.match = match
+        self.action = action
+        self.gracePeriod = gracePeriod
+        self.sessions = sessions
+        self.maxSessionsPerAlert = maxSessionsPerAlert
+        self.maxSessionsPerMinute = maxSessionsPerMinute
+        self.dryRun = dryRun
+    }
+}

@@ -1,0 +1,190 @@
+import Yams
+
+/// One YAML mapping of the policy under validation: its entries by key, where it starts and
+/// its key path (`rules[0].match`), so every error can name the line and the key.
+struct PolicyFields {
+    /// File name (or `<input>`) for error messages.
+    let source: String
+    /// Key path of this mapping; empty for the document root.
+    let path: String
+    /// Line where the mapping starts (1-based), when known.
+    let line: Int?
+    /// The mapping's values by key.
+    private var entries: [String: Node] = [:]
+
+    /// Reads `node` as a mapping whose keys must all be in `allowed`; any other key is an error
+    /// naming it and listing the allowed ones, so typos never pass silently.
+    init(_ node: Node, path: String, source: String, allowed: [String]) throws(PolicyError) {
+        self.source = source
+        self.path = path
+        self.line = node.mark?.line
+        guard case let .mapping(mapping) = node else {
+            throw PolicyError(source: source, line: line, key: path.isEmpty ? nil : path,
+                              message: "must be a mapping of keys (\(allowed.joined(separator: ", "))), got \(Self.describe(node))")
+        }
+        for (keyNode, value) in mapping {
+            guard case let .scalar(scalar) = keyNode, keyNode.resolvedTagName != .null else {
+                throw PolicyError(source: source, line: keyNode.mark?.line, key: path.isEmpty ? nil : path,
+                                  message: "keys must be plain names, got \(Self.describe(keyNode))")
+            }
+            let key = scalar.string
+            guard allowed.contains(key) else {
+                let hint = Self.suggestion(for: key, among: allowed).map { "did you mean \($0)? " } ?? ""
+                throw PolicyError(source: source, line: keyNode.mark?.line, key: self.path(key),
+                                  message: "unknown key; \(hint)allowed keys: \(allowed.joined(separator: ", "))")
+            }
+            entries[key] = value
+        }
+    }
+
+    /// The key path of `key` inside this mapping.
+    func path(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    /// The raw value of `key`, nil when absent.
+    func node(_ key: String) -> Node? { entries[key] }
+
+    /// An error about the value of `key` (at the value's line, or the mapping's when absent).
+    func error(_ key: String, _ node: Node?, _ message: String) -> PolicyError {
+        PolicyError(source: source, line: node?.mark?.line ?? line, key: path(key), message: message)
+    }
+
+    /// The value of a required key, or an error at this mapping's line saying what to add.
+    func required(_ key: String, _ what: String) throws(PolicyError) -> Node {
+        guard let node = entries[key] else { throw error(key, nil, "required key is missing: add \(what)") }
+        return node
+    }
+
+    /// An optional non-empty string.
+    func string(_ key: String) throws(PolicyError) -> String? {
+        guard let node = entries[key] else { return nil }
+        return try scalarString(node, path: path(key))
+    }
+
+    /// A required non-empty string.
+    func requiredString(_ key: String, _ what: String) throws(PolicyError) -> String {
+        try scalarString(required(key, what), path: path(key))
+    }
+
+    /// An optional boolean written `true` or `false` (YAML's yes/no/on/off are refused).
+    func bool(_ key: String) throws(PolicyError) -> Bool? {
+        guard let node = entries[key] else { return nil }
+        if case let .scalar(scalar) = node, node.resolvedTagName == .bool {
+            switch scalar.string.lowercased() {
+            case "true": return true
+            case "false": return false
+            default:
+                throw error(key, node, "must be true or false (yes/no/on/off are not accepted), got \(Self.describe(node))")
+            }
+        }
+        throw error(key, node, "must be true or false, got \(Self.describe(node))\(Self.quotedHint(node))")
+    }
+
+    /// An optional whole number of at least `minimum`.
+    func int(_ key: String, minimum: Int) throws(PolicyError) -> Int? {
+        guard let node = entries[key] else { return nil }
+        guard case let .scalar(scalar) = node, node.resolvedTagName == .int, let value = Int(scalar.string), value >= minimum else {
+            throw error(key, node, "must be a whole number >= \(minimum), got \(Self.describe(node))\(Self.quotedHint(node))")
+        }
+        return value
+    }
+
+    /// An optional duration such as `10m` (see `parseDuration`).
+    func duration(_ key: String) throws(PolicyError) -> Duration? {
+        guard let node = entries[key] else { return nil }
+        guard case let .scalar(scalar) = node, let value = parseDuration(scalar.string) else {
+            throw error(key, node, "must be a duration: write it like 500ms, 30s, 10m or 1h30m, got \(Self.describe(node))")
+        }
+        return value
+    }
+
+    /// An optional list whose items are converted by `convert` (given the item's text and key path).
+    func list<T>(_ key: String, _ convert: (String, Node, String) throws(PolicyError) -> T) throws(PolicyError) -> [T]? {
+        guard let node = entries[key] else { return nil }
+        guard case let .sequence(sequence) = node else {
+            throw error(key, node, "must be a list, like [a, b] (or [] for none), got \(Self.describe(node))")
+        }
+        var result: [T] = []
+        for (index, item) in sequence.enumerated() {
+            let itemPath = "\(path(key))[\(index)]"
+            result.append(try convert(try scalarString(item, path: itemPath), item, itemPath))
+        }
+        return result
+    }
+
+    /// An optional list of non-empty strings.
+    func strings(_ key: String) throws(PolicyError) -> [String]? {
+        try list(key) { (text, _, _) throws(PolicyError) in text }
+    }
+
+    /// An optional mapping of names to string values (alert label matchers).
+    func stringMap(_ key: String) throws(PolicyError) -> [String: String]? {
+        guard let node = entries[key] else { return nil }
+        guard case let .mapping(mapping) = node else {
+            throw error(key, node, "must be a mapping of label names to values, like {severity: warning}, got \(Self.describe(node))")
+        }
+        var result: [String: String] = [:]
+        for (keyNode, value) in mapping {
+            let name = try scalarString(keyNode, path: path(key))
+            result[name] = try scalarString(value, path: "\(path(key)).\(name)")
+        }
+        return result
+    }
+
+    /// The text of a scalar that must be a non-empty string (numbers are fine: `123` is "123").
+    private func scalarString(_ node: Node, path: String) throws(PolicyError) -> String {
+        guard case let .scalar(scalar) = node else {
+            throw PolicyError(source: source, line: node.mark?.line, key: path,
+                              message: "must be a single value, got \(Self.describe(node))")
+        }
+        guard node.resolvedTagName != .null, !scalar.string.isEmpty else {
+            let hint = scalar.string.isEmpty ? "" : " (quote it if you mean the text \"\(scalar.string)\")"
+            throw PolicyError(source: source, line: node.mark?.line, key: path, message: "must not be empty\(hint)")
+        }
+        return scalar.string
+    }
+}
+
+extension PolicyFields {
+    /// A short description of a node for error messages: `"ten"`, `a list`, `a mapping`, `nothing`.
+    static func describe(_ node: Node) -> String {
+        switch node {
+        case let .scalar(scalar):
+            return node.resolvedTagName == .null ? "nothing" : "\"\(scalar.string)\""
+        case .sequence: return "a list"
+        case .mapping: return "a mapping"
+        case .alias: return "an alias"
+        }
+    }
+
+    /// ` (quoted, so text: remove the quotes)` for a quoted scalar, else nothing.
+    static func quotedHint(_ node: Node) -> String {
+        guard case let .scalar(scalar) = node, scalar.style == .singleQuoted || scalar.style == .doubleQuoted else { return "" }
+        return " (quoted, so text: remove the quotes)"
+    }
+
+    /// The allowed key closest to a mistyped one (edit distance <= 2), if any.
+    static func suggestion(for key: String, among allowed: [String]) -> String? {
+        let scored = allowed.map { ($0, editDistance(key, $0)) }.min { $0.1 < $1.1 }
+        guard let (best, distance) = scored else { return nil }
+        return distance <= 2 ? best : nil
+    }
+
+    /// Levenshtein distance between two strings.
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var previous = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...max(b.count, 1) where !b.isEmpty {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+}
+
+extension Node {
+    /// The node's resolved tag (`int`, `bool`, `null`, `str`...); Yams keeps `Tag.name` internal.
+    var resolvedTagName: Tag.Name { Tag.Name(rawValue: tag.rawValue) }
+}

@@ -1,0 +1,221 @@
+import Yams
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A policy file that cannot be used, with the line and key path of the problem when known.
+public struct PolicyError: Error, CustomStringConvertible, Equatable {
+    /// The file path (or `<input>`) the policy came from.
+    public var source: String
+    /// 1-based line of the problem, when known.
+    public var line: Int?
+    /// Key path of the problem, such as `rules[0].max_sessions_per_alert`, when known.
+    public var key: String?
+    /// What is wrong and, where it helps, what to write instead.
+    public var message: String
+
+    /// Creates an error; see the properties.
+    public init(source: String, line: Int? = nil, key: String? = nil, message: String) {
+        self.source = source
+        self.line = line
+        self.key = key
+        self.message = message
+    }
+
+    /// `pgwarden.yml:12: rules[0].max_sessions_per_alert: must be a whole number >= 1, got "ten"`.
+    public var description: String {
+        var text = source
+        if let line { text += ":\(line)" }
+        text += ": "
+        if let key { text += "\(key): " }
+        return text + message
+    }
+}
+
+/// Reads and validates the policy file (see examples/pgwarden.yml). Strict: unknown keys,
+/// wrong types and values that would be ignored are errors, never silently accepted.
+public enum PolicyLoader {
+    /// Keys allowed at the top of the file.
+    static let topLevelKeys = ["protected_roles", "dry_run", "rules"]
+    /// Keys allowed in a rule.
+    static let ruleKeys = [
+        "name", "match", "action", "grace_period", "states", "min_state_age", "min_transaction_age",
+        "databases", "exclude_databases", "roles", "exclude_roles", "application_names", "exclude_application_names",
+        "client_addresses", "exclude_client_addresses", "only_blocking", "allow_superuser",
+        "max_sessions_per_alert", "max_sessions_per_minute", "dry_run",
+    ]
+    /// Keys allowed in a rule's `match`.
+    static let matchKeys = ["alertname", "labels"]
+    /// The states pg_stat_activity reports.
+    static let sessionStates = [
+        "active", "idle", "idle in transaction", "idle in transaction (aborted)", "fastpath function call", "disabled",
+    ]
+    /// Longest grace period accepted for cancel_then_terminate.
+    static let maxGracePeriod: Duration = .seconds(600)
+
+    /// Reads and parses the policy file at `path`.
+    public static func load(path: String) throws(PolicyError) -> Policy {
+        try parse(readFile(path), source: path)
+    }
+
+    /// Parses and validates a policy written in YAML; `source` names it in errors.
+    public static func parse(_ yaml: String, source: String = "<input>") throws(PolicyError) -> Policy {
+        let document: Node?
+        do {
+            document = try Yams.compose(yaml: yaml)
+        } catch {
+            throw syntaxError(error, source: source)
+        }
+        guard let root = document, root.resolvedTagName != .null else {
+            throw PolicyError(source: source, key: "rules",
+                              message: "no rules: the policy is empty; add a rules list (see examples/pgwarden.yml)")
+        }
+        let top = try PolicyFields(root, path: "", source: source, allowed: topLevelKeys)
+        var policy = Policy()
+        policy.protectedRoles = try top.strings("protected_roles") ?? []
+        policy.dryRun = try top.bool("dry_run") ?? false
+        guard let rulesNode = top.node("rules") else {
+            throw top.error("rules", nil, "no rules: add a rules list (see examples/pgwarden.yml)")
+        }
+        guard case let .sequence(ruleNodes) = rulesNode else {
+            throw top.error("rules", rulesNode, "must be a non-empty list of rules, got \(PolicyFields.describe(rulesNode))")
+        }
+        guard !ruleNodes.isEmpty else { throw top.error("rules", rulesNode, "no rules: the list is empty") }
+        var namesSeen: [String: Int] = [:]
+        for (index, node) in ruleNodes.enumerated() {
+            let rule = try parseRule(node, path: "rules[\(index)]", source: source)
+            if let first = namesSeen[rule.name] {
+                throw PolicyError(source: source, line: node.mapping?["name"]?.mark?.line, key: "rules[\(index)].name",
+                                  message: "\"\(rule.name)\" is already the name of rules[\(first)]; rule names must be unique")
+            }
+            namesSeen[rule.name] = index
+            policy.rules.append(rule)
+        }
+        return policy
+    }
+
+    /// One rule, validated.
+    static func parseRule(_ node: Node, path: String, source: String) throws(PolicyError) -> Rule {
+        let fields = try PolicyFields(node, path: path, source: source, allowed: ruleKeys)
+        let name = try fields.requiredString("name", "name: a unique name for the rule")
+        let matchNode = try fields.required("match", "match: {alertname: ...} naming the alert this rule answers")
+        let match = try PolicyFields(matchNode, path: fields.path("match"), source: source, allowed: matchKeys)
+        let alertname = try match.requiredString("alertname", "alertname: the alert this rule answers")
+        let labels = try match.stringMap("labels") ?? [:]
+        if labels["alertname"] != nil {
+            throw match.error("labels", match.node("labels"), "must not contain alertname; use match.alertname")
+        }
+        let actions = KillAction.allCases.map(\.rawValue).joined(separator: ", ")
+        let actionText = try fields.requiredString("action", "action: one of \(actions)")
+        guard let action = KillAction(rawValue: actionText) else {
+            throw fields.error("action", fields.node("action"), "must be one of \(actions), got \"\(actionText)\"")
+        }
+        var rule = Rule(name: name, match: AlertMatch(alertname: alertname, labels: labels), action: action)
+        if let grace = try fields.duration("grace_period") {
+            let graceNode = fields.node("grace_period")
+            guard action == .cancelThenTerminate else {
+                throw fields.error("grace_period", graceNode,
+                                   "only applies to action cancel_then_terminate (this rule's action is \(action.rawValue)); remove it")
+            }
+            guard grace > .zero, grace <= maxGracePeriod else {
+                throw fields.error("grace_period", graceNode, "must be more than 0 and at most 10m, got \(PolicyFields.describe(graceNode!))")
+            }
+            rule.gracePeriod = grace
+        }
+        rule.sessions = try parseCriteria(fields)
+        rule.maxSessionsPerAlert = try fields.int("max_sessions_per_alert", minimum: 1) ?? Rule.defaultMaxSessionsPerAlert
+        rule.maxSessionsPerMinute = try fields.int("max_sessions_per_minute", minimum: 1) ?? Rule.defaultMaxSessionsPerMinute
+        rule.dryRun = try fields.bool("dry_run") ?? false
+        return rule
+    }
+
+    /// The session selection keys of a rule.
+    static func parseCriteria(_ fields: PolicyFields) throws(PolicyError) -> SessionCriteria {
+        var criteria = SessionCriteria()
+        criteria.states = try fields.list("states") { (state, node, path) throws(PolicyError) in
+            guard sessionStates.contains(state) else {
+                let allowed = sessionStates.map { "\"\($0)\"" }.joined(separator: ", ")
+                throw PolicyError(source: fields.source, line: node.mark?.line, key: path,
+                                  message: "must be one of \(allowed), got \"\(state)\"")
+            }
+            return state
+        } ?? []
+        criteria.minStateAge = try fields.duration("min_state_age")
+        criteria.minTransactionAge = try fields.duration("min_transaction_age")
+        criteria.databases = try NameFilter(include: fields.strings("databases") ?? [],
+                                            exclude: fields.strings("exclude_databases") ?? [])
+        criteria.roles = try NameFilter(include: fields.strings("roles") ?? [],
+                                        exclude: fields.strings("exclude_roles") ?? [])
+        criteria.applicationNames = try NameFilter(include: fields.strings("application_names") ?? [],
+                                                   exclude: fields.strings("exclude_application_names") ?? [])
+        criteria.clientAddresses = try cidrs(fields, "client_addresses")
+        criteria.excludeClientAddresses = try cidrs(fields, "exclude_client_addresses")
+        criteria.onlyBlocking = try fields.bool("only_blocking") ?? false
+        criteria.allowSuperuser = try fields.bool("allow_superuser") ?? false
+        return criteria
+    }
+
+    /// A list of CIDR ranges.
+    static func cidrs(_ fields: PolicyFields, _ key: String) throws(PolicyError) -> [CIDR] {
+        try fields.list(key) { (text, node, path) throws(PolicyError) in
+            guard let cidr = CIDR(text) else {
+                throw PolicyError(source: fields.source, line: node.mark?.line, key: path,
+                                  message: "must be an address or range like 10.0.0.0/8 or fd00::/8, got \"\(text)\"")
+            }
+            return cidr
+        } ?? []
+    }
+
+    /// A Yams error as a PolicyError at the line Yams reports.
+    static func syntaxError(_ error: any Error, source: String) -> PolicyError {
+        switch error as? YamlError {
+        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
+             let .composer(context, problem, mark, _):
+            let detail = context.map { " (\($0.text) at line \($0.mark.line))" } ?? ""
+            return PolicyError(source: source, line: mark.line, message: "invalid YAML: \(problem)\(detail)")
+        case let .duplicatedKeysInMapping(duplicates, context):
+            return PolicyError(source: source, line: context.mark.line, key: duplicates.first,
+                               message: "key appears more than once in the same mapping (first here); keep one")
+        case let .reader(problem, offset, _, yaml):
+            let line = offset.map { offset in yaml.prefix(offset).reduce(1) { $1 == "\n" ? $0 + 1 : $0 } }
+            return PolicyError(source: source, line: line, message: "unreadable text: \(problem)")
+        default:
+            return PolicyError(source: source, message: "invalid YAML: \(error)")
+        }
+    }
+
+    /// The whole file as UTF-8 text, or an error saying why it cannot be read and what to do.
+    static func readFile(_ path: String) throws(PolicyError) -> String {
+        guard let file = fopen(path, "rb") else { throw fileError(path, errno) }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = fread(&chunk, 1, chunk.count, file)
+            bytes.append(contentsOf: chunk[0..<count])
+            if count < chunk.count {
+                if ferror(file) != 0 { throw fileError(path, errno) }
+                break
+            }
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw PolicyError(source: path, message: "cannot read the policy file: it is not UTF-8 text")
+        }
+        return text
+    }
+
+    /// A file error named in plain words, with the remedy.
+    static func fileError(_ path: String, _ code: Int32) -> PolicyError {
+        let reason: String
+        switch code {
+        case ENOENT: reason = "no such file; check --config.file (examples/pgwarden.yml is a starting point)"
+        case EACCES: reason = "permission denied; make it readable by the user pgwarden runs as"
+        case EISDIR: reason = "it is a directory; point --config.file at the policy file"
+        default: reason = "\(String(cString: strerror(code))); check --config.file"
+        }
+        return PolicyError(source: path, message: "cannot read the policy file: \(reason)")
+    }
+}

@@ -1,0 +1,124 @@
+import Logging
+
+/// POST /webhook: Alertmanager notifications in, guarded actions out. Status codes follow
+/// Alertmanager's retry contract: 2xx done, 5xx retried, other 4xx never retried.
+public final class WebhookHandler: Sendable {
+    public let policies: PolicyStore
+    public let runner: ActionRunner
+    let auth: WebhookAuth
+    let logger: Logger
+    let deadline: Duration
+    /// --webhook.dry-run: report only, whatever the policy says.
+    let forceDryRun: Bool
+
+    public static let maxBodyBytes = 1 << 20
+
+    public init(policies: PolicyStore, runner: ActionRunner, auth: WebhookAuth, logger: Logger,
+                deadline: Duration = .seconds(5), forceDryRun: Bool = false) {
+        self.forceDryRun = forceDryRun
+        self.policies = policies
+        self.runner = runner
+        self.auth = auth
+        self.logger = logger
+        self.deadline = deadline
+    }
+
+    /// The webhook and /actions routes.
+    public func routes(webhookPath: String, maxBodyBytes: Int = WebhookHandler.maxBodyBytes) -> [String: Route] {
+        [
+            webhookPath: Route(methods: ["POST"], maxBodyBytes: maxBodyBytes) { [self] request in
+                let response = handleNotification(request)
+                runner.log.countWebhookRequest(status: response.status)
+                return response
+            },
+            "/actions": Route(methods: ["GET", "HEAD"]) { [self] request in recentActions(request) },
+        ]
+    }
+
+    func unauthorized() -> HTTPResponse {
+        .error(401, "missing or wrong credentials; send the bearer token from --webhook.token-file (or the basic auth user and password)",
+               headers: [("WWW-Authenticate", "Bearer realm=\"pgwarden\"")])
+    }
+
+    /// GET /actions?limit=N: the most recent records as JSON, newest last.
+    func recentActions(_ request: HTTPRequest) -> HTTPResponse {
+        guard auth.accepts(request.header("authorization")) else { return unauthorized() }
+        var limit = 100
+        if let text = request.queryItems["limit"] {
+            guard let n = Int(text), n >= 0 else { return .error(400, "limit '\(text)' is not a whole number >= 0") }
+            limit = n
+        }
+        let records = runner.log.recent(limit: limit)
+        return HTTPResponse(status: 200, contentType: "application/json",
+                            text: "{\"actions\":[" + records.map(\.json).joined(separator: ",") + "]}\n")
+    }
+
+    func handleNotification(_ request: HTTPRequest) -> HTTPResponse {
+        guard auth.accepts(request.header("authorization")) else { return unauthorized() }
+        let contentType = request.header("content-type")?.split(separator: ";").first?.trimmingCharacters() ?? ""
+        guard contentType.lowercased() == "application/json" else {
+            return .error(415, "Content-Type is '\(contentType)'; send application/json")
+        }
+        let notification: AlertNotification
+        do {
+            notification = try AlertNotification.decode(request.body)
+        } catch {
+            logger.warning("webhook request rejected", metadata: ["reason": "\(error)"])
+            return .error(400, "malformed notification: \(error)")
+        }
+        let start = ContinuousClock.now
+        let policy = policies.policy
+        var results: [String] = []
+        for alert in notification.alerts {
+            if start.duration(to: .now) >= deadline {
+                return .error(503, "the response deadline passed before every alert was handled; the rest will be handled when Alertmanager retries")
+            }
+            do {
+                results.append(try handle(alert, policy: policy))
+            } catch let error as PostgresError where error.isConnectionLevel {
+                logger.error("webhook could not reach the database", metadata: ["error": "\(error)"])
+                return .error(503, "the database cannot be reached (\(error.kind.rawValue)); Alertmanager will retry")
+            } catch {
+                logger.error("webhook action failed", metadata: ["error": "\(error)"])
+                return .error(500, "the action failed: \(error)")
+            }
+        }
+        return HTTPResponse(status: 200, contentType: "application/json",
+                            text: "{\"status\":\"processed\",\"alerts\":[" + results.joined(separator: ",") + "]}\n")
+    }
+
+    /// Handles one alert and returns its JSON summary.
+    func handle(_ alert: AlertNotification.Alert, policy: Policy) throws -> String {
+        let alertname = alert.labels["alertname"] ?? ""
+        let ref = AlertRef(alertname: alertname, fingerprint: alert.fingerprint ?? "")
+        func summary(_ outcome: String, rule: String? = nil, dryRun: Bool = false, reason: String? = nil,
+                     records: [ActionRecord] = []) -> String {
+            var fields = ["\"alertname\":\(JSONText.quote(alertname))", "\"fingerprint\":\(JSONText.quote(ref.fingerprint))",
+                          "\"status\":\(JSONText.quote(alert.status))", "\"outcome\":\(JSONText.quote(outcome))"]
+            if let rule { fields.append("\"rule\":\(JSONText.quote(rule))") }
+            if let reason { fields.append("\"reason\":\(JSONText.quote(reason))") }
+            fields.append("\"dry_run\":\(dryRun)")
+            fields.append("\"sessions\":[" + records.map(\.json).joined(separator: ",") + "]")
+            return "{" + fields.joined(separator: ",") + "}"
+        }
+        guard alert.status == "firing" else { return summary("resolved") }
+        guard let rule = policy.rule(for: alert.labels) else { return summary("nothing matched") }
+        let selection = Selection.narrowing(rule.sessions, by: alert.labels)
+        let dryRun = forceDryRun || policy.dryRun || rule.dryRun
+        if let reason = selection.unusableReason {
+            logger.warning("alert not acted on", metadata: ["rule": "\(rule.name)", "alert.fingerprint": "\(ref.fingerprint)", "reason": "\(reason)"])
+            return summary("not addressable", rule: rule.name, dryRun: dryRun, reason: reason)
+        }
+        let records = try runner.run(rule: rule, selection: selection, protectedRoles: policy.protectedRoles,
+                                     dryRun: dryRun, alert: ref)
+        let outcome = records.isEmpty ? "no matching sessions"
+            : records.contains { $0.result == "success" || $0.result == "dry_run" } ? (dryRun ? "dry run" : "acted")
+            : "nothing acted on"
+        return summary(outcome, rule: rule.name, dryRun: dryRun, records: records)
+    }
+}
+
+extension Substring {
+    /// The text without surrounding spaces and tabs.
+    func trimmingCharacters() -> String { String(self).trimmingWhitespace() }
+}
