@@ -40,8 +40,9 @@ struct Serve: ParsableCommand {
         let logger = bootstrapLogging(logging)
         let signals = SignalWaiter(blocking: [SIGTERM, SIGINT, SIGHUP])
         let settings = connection.settings(environment: environment())
-        let database = Database(settings: settings)
-        let hooks = try webhook.makeHandler(settings: settings, logger: logger)
+        let ownBackends = OwnBackends()
+        let database = Database(settings: settings, ownBackends: ownBackends)
+        let hooks = try webhook.makeHandler(settings: settings, ownBackends: ownBackends, logger: logger)
         let scraper = Scraper(database: database, options: CollectorOptions(includeApplicationName: applicationNameLabel),
                               version: PGWardenVersion.current, logger: logger,
                               extraFamilies: { hooks.map { $0.runner.log.families() + $0.policies.families() } ?? [] })

@@ -54,7 +54,7 @@ struct WebhookOptions: ParsableArguments {
     }
 
     /// The webhook handler, or nil without --config.file. Loads the policy and the secrets.
-    func makeHandler(settings: ConnectionSettings, logger: Logger) throws -> WebhookHandler? {
+    func makeHandler(settings: ConnectionSettings, ownBackends: OwnBackends, logger: Logger) throws -> WebhookHandler? {
         guard let configFile else { return nil }
         let policies: PolicyStore
         let auth: WebhookAuth
@@ -78,7 +78,7 @@ struct WebhookOptions: ParsableArguments {
         actionSettings.statementTimeout = min(settings.statementTimeout, deadline / 2)
         actionSettings.queryTimeout = actionSettings.statementTimeout + .milliseconds(500)
         actionSettings.connectTimeout = min(settings.connectTimeout, deadline / 2)
-        let runner = ActionRunner(killer: Killer(database: Database(settings: actionSettings)),
+        let runner = ActionRunner(killer: Killer(database: Database(settings: actionSettings, ownBackends: ownBackends)),
                                   log: ActionLog(logger: Logger(label: "pgwarden.audit")), logger: logger)
         logger.info("webhook enabled", metadata: ["config.file": "\(configFile)", "rules": "\(policy.rules.count)",
                                                   "path": "\(path)", "dry_run": "\(policy.dryRun)"])

@@ -34,9 +34,19 @@ struct HTTPAndCLITests {
         var requests = 0
         for _ in 0..<10 where coalesced == 0 {
             let ok = Counter()
-            DispatchQueue.concurrentPerform(iterations: 16) { _ in
-                if let r = try? HTTP.get(port: port, "/metrics"), r.status == 200, r.body.contains("pg_up 1") { ok.add() }
+            // 16 threads released together (concurrentPerform would run only one per core).
+            let start = DispatchSemaphore(value: 0), done = DispatchGroup()
+            for _ in 0..<16 {
+                done.enter()
+                Thread.detachNewThread {
+                    start.wait()
+                    if let r = try? HTTP.get(port: port, "/metrics"), r.status == 200, r.body.contains("pg_up 1") { ok.add() }
+                    done.leave()
+                }
             }
+            Thread.sleep(forTimeInterval: 0.05)
+            for _ in 0..<16 { start.signal() }
+            done.wait()
             requests += 16
             #expect(ok.value == 16, "every concurrent scrape answered completely")
             let m = try pgw.scrape()

@@ -111,13 +111,23 @@ struct PolicyLoaderTests {
         #expect(rule.match.labels.isEmpty)
     }
 
-    @Test func graceAndEmptyListsAccepted() throws {
+    @Test func graceEmptyExcludesAndAliases() throws {
         let policy = try PolicyLoader.parse("""
+            protected_roles: []
             rules:
-              - {name: a, match: {alertname: A}, action: cancel_then_terminate, grace_period: 10m, states: [], roles: []}
+              - {name: a, match: {alertname: A}, action: cancel_then_terminate, grace_period: 10m, exclude_roles: []}
+              - name: b
+                match: {alertname: B}
+                action: cancel
+                exclude_application_names: &tools [pg_dump, pgwarden]
+              - name: c
+                match: {alertname: C}
+                action: cancel
+                exclude_application_names: *tools
             """)
         #expect(policy.rules[0].gracePeriod == .seconds(600))
-        #expect(policy.rules[0].sessions.states.isEmpty)
+        #expect(policy.rules[0].sessions == SessionCriteria())
+        #expect(policy.rules[2].sessions.applicationNames.exclude == ["pg_dump", "pgwarden"])
     }
 
     static let badPolicies: [BadPolicy] = [
@@ -154,7 +164,11 @@ struct PolicyLoaderTests {
               "like 10.0.0.0/8"),
         .rule("cidr scalar", "    exclude_client_addresses: 10.0.0.0/8", key: "rules[0].exclude_client_addresses",
               "must be a list"),
-        .rule("list empty value", "    exclude_roles:", key: "rules[0].exclude_roles", "must be a list, like [a, b]"),
+        .rule("empty include list", "    roles: []", key: "rules[0].roles", "is empty, which would mean any"),
+        .rule("empty states", "    states: []", key: "rules[0].states", "is empty, which would mean any"),
+        .rule("empty client addresses", "    client_addresses: []", key: "rules[0].client_addresses", "would mean any"),
+        .rule("merge key", "    <<: {roles: [a]}", key: "rules[0].<<", "unknown key"),
+        .rule("list empty value", "    exclude_roles:", key: "rules[0].exclude_roles", "must be a list, like [a, b], got nothing"),
         .rule("empty list item", "    roles: [app, \"\"]", key: "rules[0].roles[1]", "must not be empty"),
         BadPolicy(label: "labels alertname", yaml: "rules:\n  - name: a\n    action: cancel\n    match:\n      alertname: A\n      labels: {alertname: B}\n",
                   line: 6, key: "rules[0].match.labels", message: "must not contain alertname"),

@@ -3,6 +3,7 @@
 /// pg_stat_activity is expensive to read (the server builds every column of every backend,
 /// query text included), so it is read once into a materialized CTE that every collector's
 /// branch shares; the branches are joined with UNION ALL and tagged by their position.
+/// Its one parameter ($1, int4[]) lists pgwarden's other own backends (the actions' connection).
 public struct ScrapeStatement: Sendable {
     public let sql: String
     let columns: [[String]]
@@ -12,7 +13,7 @@ public struct ScrapeStatement: Sendable {
         var sql = """
             WITH activity AS \(materialized)(SELECT pid, backend_type, datid, datname, usesysid, usename, state, \
             application_name, state_change, xact_start, wait_event_type FROM pg_stat_activity \
-            WHERE pid <> pg_backend_pid()), \
+            WHERE pid <> pg_backend_pid() AND pid <> ALL($1::int4[])), \
             clients AS (SELECT * FROM activity WHERE backend_type = 'client backend')
             """
         for (index, collector) in collectors.enumerated() {

@@ -61,6 +61,7 @@ public final class Scraper: Sendable {
             let (result, serverVersion) = try database.withConnection { conn in
                 let statement = statement(serverVersion: conn.serverVersion)
                 let results = try conn.executePrepared(name: "pgwarden_scrape", sql: statement.sql,
+                                                       params: [database.ownBackends.arrayLiteral],
                                                        timeout: database.settings.queryTimeout)
                 return (try statement.split(results.last ?? QueryResult(columns: [], rows: [])), conn.serverVersion)
             }

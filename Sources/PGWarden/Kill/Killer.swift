@@ -23,7 +23,8 @@ public final class Killer: Sendable {
 
     /// Every client backend except pgwarden's own.
     public func listSessions() throws -> [SessionRow] {
-        SessionRow.rows(from: try database.execute(SessionRow.listSQL).last ?? QueryResult(columns: [], rows: []))
+        SessionRow.rows(from: try database.execute(SessionRow.listSQL, params: [database.ownBackends.arrayLiteral]).last
+            ?? QueryResult(columns: [], rows: []))
     }
 
     /// Signals `targets` with `action` (cancel or terminate) in one statement that re-checks, at
@@ -34,7 +35,8 @@ public final class Killer: Sendable {
         guard !targets.isEmpty else { return [:] }
         let (sql, params) = try database.withConnection { conn in
             Self.statement(action, targets: targets, selection: selection, protectedRoles: protectedRoles,
-                           serverVersion: conn.serverVersion, terminateWait: terminateWait)
+                           ownBackends: database.ownBackends.all, serverVersion: conn.serverVersion,
+                           terminateWait: terminateWait)
         }
         let result = try database.execute(sql, params: params).last ?? QueryResult(columns: [], rows: [])
         var outcomes: [Int32: SignalOutcome] = [:]
@@ -51,7 +53,7 @@ public final class Killer: Sendable {
 
     /// The guarded kill statement and its parameters (pure; unit-tested).
     static func statement(_ action: KillAction, targets: [SessionRow], selection: Selection, protectedRoles: [String],
-                          serverVersion: Int, terminateWait: Duration) -> (String, [String?]) {
+                          ownBackends: [Int32], serverVersion: Int, terminateWait: Duration) -> (String, [String?]) {
         precondition(action != .cancelThenTerminate, "escalations are signalled one step at a time")
         var params = SQLParameters()
         let pids = params.array(targets.map { String($0.pid) }, type: "int4")
@@ -59,6 +61,7 @@ public final class Killer: Sendable {
         var guards = [
             "a.backend_type = 'client backend'",
             "a.pid <> pg_backend_pid()",
+            "a.pid <> ALL(\(params.array(ownBackends.map(String.init), type: "int4")))",
             "NOT (COALESCE(a.usename::text, '') = ANY(\(params.textArray(protectedRoles))))",
             "(\(SessionRow.canSignalSQL))",
         ]

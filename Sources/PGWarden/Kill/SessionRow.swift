@@ -40,7 +40,7 @@ public struct SessionRow: Sendable, Equatable {
         self.canSignal = canSignal
     }
 
-    /// Every client backend except pgwarden's own, with the guard columns.
+    /// Every client backend except pgwarden's own ($1: the pids of its other connections), with the guard columns.
     static let listSQL = """
         SELECT a.pid, a.backend_start::text, EXTRACT(EPOCH FROM a.backend_start)::text, COALESCE(a.datname::text, ''), \
         COALESCE(a.usename::text, ''), COALESCE(a.application_name, ''), COALESCE(host(a.client_addr), ''), \
@@ -49,7 +49,7 @@ public struct SessionRow: Sendable, Equatable {
         a.pid IN (SELECT unnest(pg_blocking_pids(w.pid)) FROM pg_stat_activity w WHERE w.wait_event_type = 'Lock'), \
         \(canSignalSQL) \
         FROM pg_stat_activity a LEFT JOIN pg_roles r ON r.oid = a.usesysid \
-        WHERE a.backend_type = 'client backend' AND a.pid <> pg_backend_pid() ORDER BY a.pid
+        WHERE a.backend_type = 'client backend' AND a.pid <> pg_backend_pid() AND a.pid <> ALL($1::int4[]) ORDER BY a.pid
         """
 
     /// Whether the connected role may signal backend `a` (owner `r`): superusers may signal all;

@@ -97,11 +97,16 @@ struct PolicyFields {
         return value
     }
 
-    /// An optional list whose items are converted by `convert` (given the item's text and key path).
-    func list<T>(_ key: String, _ convert: (String, Node, String) throws(PolicyError) -> T) throws(PolicyError) -> [T]? {
+    /// An optional list whose items are converted by `convert` (given the item's text, node and key path).
+    /// An include list (`includes`) may not be empty: `[]` would silently mean "any".
+    func list<T>(_ key: String, includes: Bool = false,
+                 _ convert: (String, Node, String) throws(PolicyError) -> T) throws(PolicyError) -> [T]? {
         guard let node = entries[key] else { return nil }
         guard case let .sequence(sequence) = node else {
-            throw error(key, node, "must be a list, like [a, b] (or [] for none), got \(Self.describe(node))")
+            throw error(key, node, "must be a list, like [a, b], got \(Self.describe(node))")
+        }
+        if includes && sequence.isEmpty {
+            throw error(key, node, "is empty, which would mean any; list at least one, or remove the key to mean any")
         }
         var result: [T] = []
         for (index, item) in sequence.enumerated() {
@@ -111,9 +116,9 @@ struct PolicyFields {
         return result
     }
 
-    /// An optional list of non-empty strings.
-    func strings(_ key: String) throws(PolicyError) -> [String]? {
-        try list(key) { (text, _, _) throws(PolicyError) in text }
+    /// An optional list of non-empty strings (non-empty itself when `includes`).
+    func strings(_ key: String, includes: Bool = false) throws(PolicyError) -> [String]? {
+        try list(key, includes: includes) { (text, _, _) throws(PolicyError) in text }
     }
 
     /// An optional mapping of names to string values (alert label matchers).

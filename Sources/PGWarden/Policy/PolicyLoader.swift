@@ -135,7 +135,7 @@ public enum PolicyLoader {
     /// The session selection keys of a rule.
     static func parseCriteria(_ fields: PolicyFields) throws(PolicyError) -> SessionCriteria {
         var criteria = SessionCriteria()
-        criteria.states = try fields.list("states") { (state, node, path) throws(PolicyError) in
+        criteria.states = try fields.list("states", includes: true) { (state, node, path) throws(PolicyError) in
             guard sessionStates.contains(state) else {
                 let allowed = sessionStates.map { "\"\($0)\"" }.joined(separator: ", ")
                 throw PolicyError(source: fields.source, line: node.mark?.line, key: path,
@@ -145,22 +145,22 @@ public enum PolicyLoader {
         } ?? []
         criteria.minStateAge = try fields.duration("min_state_age")
         criteria.minTransactionAge = try fields.duration("min_transaction_age")
-        criteria.databases = try NameFilter(include: fields.strings("databases") ?? [],
+        criteria.databases = try NameFilter(include: fields.strings("databases", includes: true) ?? [],
                                             exclude: fields.strings("exclude_databases") ?? [])
-        criteria.roles = try NameFilter(include: fields.strings("roles") ?? [],
+        criteria.roles = try NameFilter(include: fields.strings("roles", includes: true) ?? [],
                                         exclude: fields.strings("exclude_roles") ?? [])
-        criteria.applicationNames = try NameFilter(include: fields.strings("application_names") ?? [],
+        criteria.applicationNames = try NameFilter(include: fields.strings("application_names", includes: true) ?? [],
                                                    exclude: fields.strings("exclude_application_names") ?? [])
-        criteria.clientAddresses = try cidrs(fields, "client_addresses")
+        criteria.clientAddresses = try cidrs(fields, "client_addresses", includes: true)
         criteria.excludeClientAddresses = try cidrs(fields, "exclude_client_addresses")
         criteria.onlyBlocking = try fields.bool("only_blocking") ?? false
         criteria.allowSuperuser = try fields.bool("allow_superuser") ?? false
         return criteria
     }
 
-    /// A list of CIDR ranges.
-    static func cidrs(_ fields: PolicyFields, _ key: String) throws(PolicyError) -> [CIDR] {
-        try fields.list(key) { (text, node, path) throws(PolicyError) in
+    /// A list of CIDR ranges (non-empty when `includes`).
+    static func cidrs(_ fields: PolicyFields, _ key: String, includes: Bool = false) throws(PolicyError) -> [CIDR] {
+        try fields.list(key, includes: includes) { (text, node, path) throws(PolicyError) in
             guard let cidr = CIDR(text) else {
                 throw PolicyError(source: fields.source, line: node.mark?.line, key: path,
                                   message: "must be an address or range like 10.0.0.0/8 or fd00::/8, got \"\(text)\"")

@@ -92,22 +92,25 @@ public final class PGConnection: @unchecked Sendable {
         return try awaitResults(deadline: deadline, timeout: timeout)
     }
 
-    /// Runs a parameterless statement prepared under `name` on first use (parsed and planned
-    /// once per connection, not on every call).
-    public func executePrepared(name: String, sql: String, timeout: Duration) throws -> [QueryResult] {
+    /// Runs a statement prepared under `name` on first use (parsed and planned once per
+    /// connection, not on every call), with `params` as its text parameters.
+    public func executePrepared(name: String, sql: String, params: [String?] = [], timeout: Duration) throws -> [QueryResult] {
         let deadline = ContinuousClock.now + timeout
         if !prepared.contains(name) {
-            guard PQsendPrepare(conn, name, sql, 0, nil) == 1 else { throw connectionError(.connectionLost) }
+            guard PQsendPrepare(conn, name, sql, Int32(params.count), nil) == 1 else { throw connectionError(.connectionLost) }
             _ = try awaitResults(deadline: deadline, timeout: timeout)
             prepared.insert(name)
         }
-        guard PQsendQueryPrepared(conn, name, 0, nil, nil, nil, 0) == 1 else { throw connectionError(.connectionLost) }
+        let sent = withOptionalCStringArray(params) { values in
+            PQsendQueryPrepared(conn, name, Int32(params.count), values, nil, nil, 0)
+        }
+        guard sent == 1 else { throw connectionError(.connectionLost) }
         do {
             return try awaitResults(deadline: deadline, timeout: timeout)
         } catch let error as PostgresError where error.sqlState == "26000" && prepared.contains(name) {
             // The server forgot the statement (DISCARD ALL, a pooler switching backends): prepare it again.
             prepared.remove(name)
-            return try executePrepared(name: name, sql: sql, timeout: ContinuousClock.now.duration(to: deadline))
+            return try executePrepared(name: name, sql: sql, params: params, timeout: ContinuousClock.now.duration(to: deadline))
         }
     }
 

@@ -30,10 +30,13 @@ public struct ConnectionSettings: Sendable {
 /// connection, opened lazily, reconnected when lost, used by one caller at a time.
 public final class Database: Sendable {
     public let settings: ConnectionSettings
+    /// Where this database's backend pid is registered while connected.
+    public let ownBackends: OwnBackends
     private let connection = Mutex<PGConnection?>(nil)
 
-    public init(settings: ConnectionSettings) {
+    public init(settings: ConnectionSettings, ownBackends: OwnBackends = OwnBackends()) {
         self.settings = settings
+        self.ownBackends = ownBackends
     }
 
     /// Runs `body` with a healthy connection, connecting first if needed. A connection-level
@@ -46,13 +49,17 @@ public final class Database: Sendable {
             while true {
                 if current == nil || current?.isHealthy == false {
                     current = nil
+                    ownBackends.set(nil, for: ObjectIdentifier(self))
                     reused = false
-                    current = try openConnection()
+                    let opened = try openConnection()
+                    ownBackends.set(opened.backendPID, for: ObjectIdentifier(self))
+                    current = opened
                 }
                 do {
                     return try body(current!)
                 } catch let error as PostgresError where error.isConnectionLevel {
                     current = nil
+                    ownBackends.set(nil, for: ObjectIdentifier(self))
                     if reused && error.kind == .connectionLost {
                         reused = false
                         continue
@@ -71,6 +78,7 @@ public final class Database: Sendable {
     /// Closes the connection, if any (on shutdown, or to force a reconnect).
     public func disconnect() {
         connection.withLock { $0 = nil }
+        ownBackends.set(nil, for: ObjectIdentifier(self))
     }
 
     private func openConnection() throws -> PGConnection {

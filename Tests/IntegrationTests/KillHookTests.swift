@@ -1,0 +1,320 @@
+import Foundation
+import PGWarden
+import Testing
+
+/// The webhook's guarded actions against a real server.
+@Suite("Kill hooks")
+struct KillHookTests {
+    static func idleRule(db: String, name: String = "idle-tx", extra: String = "") -> String {
+        """
+          - name: \(name)
+            match: {alertname: IdleTx}
+            action: terminate
+            states: ["idle in transaction"]
+            min_state_age: 1s
+            databases: [\(db)]
+        \(extra)
+        """
+    }
+
+    @Test func idleInTransactionIsTerminatedAndGuardedSessionsSurvive() throws {
+        let fx = try AdminFixture()
+        defer { fx.cleanUp() }
+        let db = try fx.createDatabase()
+        let app = try fx.createRole("pgw_app"), prot = try fx.createRole("pgw_prot")
+        let victim = try fx.connect(role: app, database: db)
+        try victim.idleInTransaction()
+        let protected = try fx.connect(role: prot, database: db)
+        try protected.idleInTransaction()
+        let superuser = try fx.connect(role: "postgres", database: db)
+        try superuser.idleInTransaction()
+        let young = try fx.connect(role: app, database: db)
+        Thread.sleep(forTimeInterval: 1.2)
+        try young.idleInTransaction()  // in the state for less than min_state_age
+        let nonClient = try fx.admin.run("SELECT pid FROM pg_stat_activity WHERE backend_type IN ('checkpointer', 'background writer', 'walwriter', 'autovacuum launcher') ORDER BY 1")
+        let hook = try HookFixture(fx, policy: "protected_roles: [\(prot)]\nrules:\n" + Self.idleRule(db: db),
+                                   dsn: fx.env.dsn(database: db))
+        _ = try hook.pgw.scrape()
+        let ownPid = try fx.admin.run("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name = 'pgwarden'", [db])
+
+        let (status, json) = try hook.notify([HookFixture.alert(["alertname": "IdleTx", "datname": db])])
+        #expect(status == 200)
+        #expect(HookFixture.outcome(json) == "acted")
+        let results = HookFixture.results(json)
+        #expect(results[victim.pid] == "success")
+        #expect(results[protected.pid] == "protected")
+        #expect(results[superuser.pid] == "protected", "superusers are protected unless the rule allows them")
+        #expect(results[young.pid] == nil, "not yet past min_state_age: not even considered")
+        #expect(victim.wasTerminated(), "the client sees the termination")
+        #expect(try !fx.exists(victim.pid))
+        for survivor in [protected, superuser, young] {
+            #expect(try fx.state(of: survivor.pid) == "idle in transaction")
+        }
+        // Both of pgwarden's sessions (scrapes, actions) survive and neither is counted.
+        let own = try fx.admin.run("SELECT pid FROM pg_stat_activity WHERE datname = $1 AND application_name = 'pgwarden' ORDER BY 1", [db])
+        #expect(own.count == 2)
+        #expect(own.contains(ownPid[0]))
+        #expect(try fx.admin.run("SELECT pid FROM pg_stat_activity WHERE backend_type IN ('checkpointer', 'background writer', 'walwriter', 'autovacuum launcher') ORDER BY 1") == nonClient)
+        let m = try hook.pgw.scrape()
+        #expect(m.value("pg_up") == 1)
+        #expect(m.value("pg_sessions", ["datname": db, "usename": "postgres", "state": "idle"]) == 0, "pgwarden's two idle sessions are not counted")
+        #expect(m.value("pg_database_sessions", ["datname": db]) == 3)
+        #expect(m.value("pgwarden_actions_total", ["rule": "idle-tx", "action": "terminate", "result": "success"]) == 1)
+        #expect(m.value("pgwarden_actions_total", ["rule": "idle-tx", "action": "terminate", "result": "protected"]) == 2)
+        #expect(m.value("pgwarden_webhook_requests_total", ["code": "200"]) == 1)
+        #expect((m.value("pgwarden_last_action_timestamp_seconds", ["rule": "idle-tx"]) ?? 0) > 1_700_000_000)
+        #expect(hook.pgw.log.contains("msg=\"session acted on\""))
+        #expect(hook.pgw.log.contains("backend.pid=\(victim.pid)"))
+    }
+
+    @Test func dryRunKillsNothingAndReportsWhatItWould() throws {
+        let fx = try AdminFixture()
+        defer { fx.cleanUp() }
+        let db = try fx.createDatabase()
+        let app = try fx.createRole()
+        let s = try fx.connect(role: app, database: db)
+        try s.idleInTransaction()
+        Thread.sleep(forTimeInterval: 1.2)
+        let hook = try HookFixture(fx, policy: "rules:\n" + Self.idleRule(db: db, extra: "    dry_run: true"))
+        let (status, json) = try hook.notify([HookFixture.alert(["alertname": "IdleTx"])])
+        #expect(status == 200)
+        #expect(HookFixture.outcome(json) == "dry run")
+        #expect(HookFixture.results(json)[s.pid] == "dry_run")
+        #expect(try fx.state(of: s.pid) == "idle in transaction")
+        #expect(try hook.pgw.scrape().value("pgwarden_actions_total", ["result": "dry_run"]) == 1)
+    }
+
+    @Test func resolvedAlertsNeverAct() throws {
+        let fx = try AdminFixture()
+        defer { fx.cleanUp() }
+        let db = try fx.createDatabase()
+        let s = try fx.connect(role: try fx.createRole(), database: db)
+        try s.idleInTransaction()
+        Thread.sleep(forTimeInterval: 1.2)
+        let hook = try HookFixture(fx, policy: "rules:\n" + Self.idleRule(db: db))
+        let (status, json) = try hook.notify([HookFixture.alert(["alertname": "IdleTx"], status: "resolved")], status: "resolved")
+        #expect(status == 200)
+        #expect(HookFixture.outcome(json) == "resolved")
+        #expect(try fx.state(of: s.pid) == "idle in transaction")
+    }
+
+    @Test func pidAddressedAlertNeedsMatchingBackendStart() throws {
+        let fx = try AdminFixture()
+        defer { fx.cleanUp() }
+        let db = try fx.createDatabase()
+        let s = try fx.connect(role: try fx.createRole(), database: db)
+        try s.idleInTransaction()
+        Thread.sleep(forTimeInterval: 1.2)
+        let start = try #require(try fx.admin.run("SELECT EXTRACT(EPOCH FROM backend_start)::text FROM pg_stat_activity WHERE pid = $1", [String(s.pid)]).first?[0] ?? nil)
+        let hook = try HookFixture(fx, policy: "rules:\n" + Self.idleRule(db: db))
+        var (status, json) = try hook.notify([HookFixture.alert(["alertname": "IdleTx", "pid": String(s.pid), "backend_start": String(Double(start)! - 60)])])
+        #expect(status == 200)
+        #expect(HookFixture.results(json).isEmpty)
+        (status, json) = try hook.notify([HookFixture.alert(["alertname": "IdleTx", "pid": String(s.pid)])])
+        #expect(HookFixture.outcome(json) == "not addressable")
+        #expect(try fx.state(of: s.pid) == "idle in transaction")
+        (status, json) = try hook.notify([HookFixture.alert(["alertname": "IdleTx", "pid": String(s.pid), "backend_start": start])])
+        #expect(HookFixture.results(json)[s.pid] == "success")
+        #expect(s.wasTerminated())
+    }
+
+    @Test func replayingTheSameNotificationIsIdempotent() throws {
+        let fx = try AdminFixture()
+        defer { fx.cleanUp() }
+        let db = try fx.createDatabase()
+        let role = try fx.createRole()
+        let s = try fx.connect(role: role, database: db)
+        try s.idleInTransaction()
+        let bystander = try fx.connect(role: role, database: db)
+        Thread.sleep(forTimeInterval: 1.2)
+        let hook = try HookFixture(fx, policy: "rules:\n" + Self.idleRule(db: db))
+        let alert = HookFixture.alert(["alertname": "IdleTx"], fingerprint: "same")
+        let first = try hook.notify([alert])
+        #expect(HookFixture.results(first.1)[s.pid] == "success")
+        let second = try hook.notify([alert])
+        #expect(second.0 == 200)
+        #expect(HookFixture.outcome(second.1) == "no matching sessions")
+        #expect(try fx.state(of: bystander.pid) == "idle")
+        #expect(try hook.pgw.scrape().value("pgwarden_actions_total", ["result": "success"]) == 1)
+    }
+
+    @Test func capsPerAlertAndPerMinuteHold() throws {
+        let fx = try AdminFixture()
+        defer { fx.cleanUp() }
+        let db = try fx.createDatabase()
+        let role = try fx.createRole()
+        var sessions: [TestSession] = []
+        for _ in 0..<6 {
+            let s = try fx.connect(role: role, database: db)
+            try s.idleInTransaction()
+            sessions.append(s)
+        }
+        Thread.sleep(forTimeInterval: 1.2)
+        let hook = try HookFixture(fx, policy: "rules:\n" + Self.idleRule(db: db, extra: "    max_sessions_per_alert: 2\n    max_sessions_per_minute: 3"))
+        func count(_ json: [String: Any], _ result: String) -> Int { HookFixture.results(json).values.filter { $0 == result }.count }
+        let first = try hook.notify([HookFixture.alert(["alertname": "IdleTx"])]).1
+        #expect(count(first, "success") == 2)
+        #expect(count(first, "capped") == 4)
+        let second = try hook.notify([HookFixture.alert(["alertname": "IdleTx"])]).1
+        #expect(count(second, "success") == 1, "only one left in this minute's budget of 3")
+        #expect(count(second, "capped") == 3)
+        let third = try hook.notify([HookFixture.alert(["alertname": "IdleTx"])]).1
+        #expect(count(third, "success") == 0)
+        let alive = try sessions.filter { try fx.exists($0.pid) }.count
+        #expect(alive == 3)
+        #expect(try hook.pgw.scrape().value("pgwarden_actions_total", ["result": "capped"]) == 10)
+    }
+
+    @Test func alertLabelsCannotWidenARule() throws {
+        let fx = try AdminFixture()
+        defer { fx.cleanUp() }
+        let db = try fx.createDatabase(), other = try fx.createDatabase()
+        let allowed = try fx.createRole("pgw_allowed"), outside = try fx.createRole("pgw_outside")
+        let a = try fx.connect(role: allowed, database: db)
+        let b = try fx.connect(role: outside, database: db)
+        let c = try fx.connect(role: allowed, database: other)
+        for s in [a, b, c] { try s.idleInTransaction() }
+        Thread.sleep(forTimeInterval: 1.2)
+        let hook = try HookFixture(fx, policy: "rules:\n" + Self.idleRule(db: db, extra: "    roles: [\(allowed)]"))
+        for labels in [["usename": outside], ["datname": other], ["datname": other, "usename": allowed],
+                       ["application_name": "not-psql-or-anything"]] {
+            let (status, json) = try hook.notify([HookFixture.alert(labels.merging(["alertname": "IdleTx"]) { $1 })])
+            #expect(status == 200)
+            #expect(HookFixture.results(json).isEmpty, "\(labels) selected nothing")
+        }
+        for s in [a, b, c] { #expect(try fx.state(of: s.pid) == "idle in transaction") }
+        let narrowed = try hook.notify([HookFixture.alert(["alertname": "IdleTx", "usename": allowed])]).1
+        #expect(HookFixture.results(narrowed) == [a.pid: "success"])
+    }
+
+    @Test func escalationCancelsThenTerminatesOnlyWhatKeepsRunning() throws {
+        let fx = try AdminFixture()
+        defer { fx.cleanUp() }
+        let db = try fx.createDatabase()
+        let role = try fx.createRole()
+        let stops = try fx.connect(role: role, database: db)
+        stops.startInBackground("SELECT pg_sleep(120)")
+        let stubborn = try fx.connect(role: role, database: db)
+        stubborn.startInBackground("DO $$ BEGIN LOOP BEGIN PERFORM pg_sleep(120); EXCEPTION WHEN query_canceled THEN NULL; END; END LOOP; END $$")
+        try eventually("both run") { try fx.state(of: stops.pid) == "active" && fx.state(of: stubborn.pid) == "active" }
+        Thread.sleep(forTimeInterval: 1.2)
+        let hook = try HookFixture(fx, policy: """
+            rules:
+              - name: long-query
+                match: {alertname: LongQuery}
+                action: cancel_then_terminate
+                grace_period: 1s
+                states: [active]
+                min_state_age: 1s
+                databases: [\(db)]
+            """)
+        let (status, json) = try hook.notify([HookFixture.alert(["alertname": "LongQuery"])])
+        #expect(status == 200)
+        let first = HookFixture.sessions(json)
+        #expect(first.count == 2)
+        #expect(first.allSatisfy { $0["action"] as? String == "cancel" && $0["result"] as? String == "success" })
+        try eventually("the stubborn session is terminated after the grace period") { try !fx.exists(stubborn.pid) }
+        #expect(try fx.state(of: stops.pid) == "idle", "the cancelled query stopped; the session stays")
+        try eventually("the escalation is recorded") {
+            let actions = try HTTP.request(port: hook.pgw.port, path: "/actions", headers: ["Authorization": "Bearer \(hook.token)"]).body
+            return actions.contains("\"pid\":\(stubborn.pid)") && actions.contains("\"action\":\"terminate\",\"result\":\"success\"")
+                && actions.contains("\"pid\":\(stops.pid)") && actions.contains("\"action\":\"terminate\",\"result\":\"gone\"")
+        }
+    }
+
+    @Test func idleInTransactionEscalationTerminatesDirectly() throws {
+        let fx = try AdminFixture()
+        defer { fx.cleanUp() }
+        let db = try fx.createDatabase()
+        let s = try fx.connect(role: try fx.createRole(), database: db)
+        try s.idleInTransaction()
+        Thread.sleep(forTimeInterval: 1.2)
+        let hook = try HookFixture(fx, policy: """
+            rules:
+              - name: esc
+                match: {alertname: IdleTx}
+                action: cancel_then_terminate
+                grace_period: 30s
+                states: ["idle in transaction"]
+                databases: [\(db)]
+            """)
+        let json = try hook.notify([HookFixture.alert(["alertname": "IdleTx"])]).1
+        #expect(HookFixture.sessions(json).first?["action"] as? String == "terminate")
+        #expect(s.wasTerminated())
+    }
+
+    @Test func leastPrivilegeRoleSkipsSuperusersWithoutFailingTheBatch() throws {
+        let fx = try AdminFixture()
+        defer { fx.cleanUp() }
+        let db = try fx.createDatabase()
+        let monitor = try fx.createRole("pgw_monitor", options: "IN ROLE pg_monitor, pg_signal_backend")
+        let app = try fx.createRole()
+        let superuser = try fx.connect(role: "postgres", database: db)
+        try superuser.idleInTransaction()
+        let victim = try fx.connect(role: app, database: db)
+        try victim.idleInTransaction()
+        Thread.sleep(forTimeInterval: 1.2)
+        let hook = try HookFixture(fx, policy: "rules:\n" + Self.idleRule(db: db, extra: "    allow_superuser: true"),
+                                   dsn: fx.env.dsn(user: monitor, password: "pw"))
+        let (status, json) = try hook.notify([HookFixture.alert(["alertname": "IdleTx"])])
+        #expect(status == 200)
+        let results = HookFixture.results(json)
+        #expect(results[victim.pid] == "success")
+        #expect(results[superuser.pid] == "not_permitted")
+        #expect(victim.wasTerminated())
+        #expect(try fx.state(of: superuser.pid) == "idle in transaction")
+        // The exporter works with the same least-privilege role.
+        let m = try hook.pgw.scrape()
+        #expect(m.value("pg_up") == 1)
+        #expect(m.value("pg_sessions", ["datname": db, "usename": "postgres", "state": "idle in transaction"]) == 1)
+    }
+
+    @Test func actionsEndpointNeedsCredentials() throws {
+        let fx = try AdminFixture()
+        defer { fx.cleanUp() }
+        let db = try fx.createDatabase()
+        let hook = try HookFixture(fx, policy: "rules:\n" + Self.idleRule(db: db))
+        #expect(try HTTP.get(port: hook.pgw.port, "/actions").status == 401)
+        let ok = try HTTP.request(port: hook.pgw.port, path: "/actions", headers: ["Authorization": "Bearer \(hook.token)"])
+        #expect(ok.status == 200)
+        #expect(ok.body.hasPrefix("{\"actions\":["))
+    }
+
+    @Test func reloadKeepsTheOldPolicyWhenTheNewOneIsInvalid() throws {
+        let fx = try AdminFixture()
+        defer { fx.cleanUp() }
+        let db = try fx.createDatabase()
+        let s = try fx.connect(role: try fx.createRole(), database: db)
+        try s.idleInTransaction()
+        Thread.sleep(forTimeInterval: 1.2)
+        let hook = try HookFixture(fx, policy: "rules:\n" + Self.idleRule(db: db, extra: "    dry_run: true"))
+        try "rules:\n  - name: broken\n    match: {alertname: IdleTx}\n    action: obliterate\n".write(toFile: hook.policyPath, atomically: true, encoding: .utf8)
+        kill(hook.pgw.process.processIdentifier, SIGHUP)
+        try eventually("the reload is refused") { hook.pgw.log.contains("policy reload failed") }
+        #expect(hook.pgw.log.contains("obliterate"))
+        #expect(try hook.pgw.scrape().value("pgwarden_config_last_reload_successful") == 0)
+        #expect(HookFixture.results(try hook.notify([HookFixture.alert(["alertname": "IdleTx"])]).1)[s.pid] == "dry_run")
+        try ("rules:\n" + Self.idleRule(db: db)).write(toFile: hook.policyPath, atomically: true, encoding: .utf8)
+        kill(hook.pgw.process.processIdentifier, SIGHUP)
+        try eventually("the reload succeeds") { try hook.pgw.scrape().value("pgwarden_config_last_reload_successful") == 1 }
+        #expect(HookFixture.results(try hook.notify([HookFixture.alert(["alertname": "IdleTx"])]).1)[s.pid] == "success")
+    }
+
+    @Test func startupRefusesBadPolicyAndMissingCredentials() throws {
+        let env = try TestEnvironment.load()
+        let bad = "\(env.workDir)/bad-\(uniqueSuffix()).yml"
+        try "rules:\n  - name: x\n    match: {alertname: A}\n    action: terminate\n    max_sessions_per_alert: ten\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        let token = "\(env.workDir)/tok-\(uniqueSuffix())"
+        try "t".write(toFile: token, atomically: true, encoding: .utf8)
+        let invalid = try runPGWarden(env, ["--dsn", env.dsn(), "--config.file", bad, "--webhook.token-file", token])
+        #expect(invalid.status == 1)
+        #expect(invalid.output.contains(":5:"), "names the line: \(invalid.output)")
+        #expect(invalid.output.contains("max_sessions_per_alert"))
+        let open = try runPGWarden(env, ["--dsn", env.dsn(), "--config.file", bad])
+        #expect(open.status == 2)
+        #expect(open.output.contains("--webhook.allow-unauthenticated"))
+        let missing = try runPGWarden(env, ["--dsn", env.dsn(), "--config.file", "/nonexistent/policy.yml", "--webhook.token-file", token])
+        #expect(missing.status == 1)
+        #expect(missing.output.contains("/nonexistent/policy.yml"))
+    }
+}
