@@ -138,7 +138,7 @@ struct Cancel: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Cancel the running query of the selected sessions (pg_cancel_backend).")
     @OptionGroup var options: ManualAction
     func run() throws {
-        bootstrapLogging(LoggingOptions.quiet)
+        bootstrapLogging(level: "warn", format: "logfmt")
         try options.run(.cancel)
     }
 }
@@ -147,7 +147,7 @@ struct Terminate: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Terminate the selected sessions (pg_terminate_backend).")
     @OptionGroup var options: ManualAction
     func run() throws {
-        bootstrapLogging(LoggingOptions.quiet)
+        bootstrapLogging(level: "warn", format: "logfmt")
         try options.run(.terminate)
     }
 }

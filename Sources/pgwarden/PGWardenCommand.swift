@@ -53,12 +53,6 @@ struct ConnectionOptions: ParsableArguments {
 
 /// Logging options shared by every subcommand.
 struct LoggingOptions: ParsableArguments {
-    /// Warnings and errors only, for the manual commands (their table is the output).
-    static var quiet: LoggingOptions {
-        var options = LoggingOptions()
-        options.level = "warn"
-        return options
-    }
 
     @Option(name: .customLong("log.level"), help: "Only log messages of this level or above: debug, info, warn, error.")
     var level: String = "info"

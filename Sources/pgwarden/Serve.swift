@@ -80,13 +80,19 @@ struct Serve: ParsableCommand {
 
 /// Sets up swift-log with pgwarden's line format and level; returns the main logger.
 func bootstrapLogging(_ options: LoggingOptions) -> Logger {
-    let level: Logger.Level = switch options.level {
+    bootstrapLogging(level: options.level, format: options.format)
+}
+
+/// Sets up swift-log from a level name (debug, info, warn, error) and a LogFormat name.
+@discardableResult
+func bootstrapLogging(level levelName: String, format formatName: String) -> Logger {
+    let level: Logger.Level = switch levelName {
     case "debug": .debug
     case "warn": .warning
     case "error": .error
     default: .info
     }
-    let format = LogFormat(rawValue: options.format) ?? .logfmt
+    let format = LogFormat(rawValue: formatName) ?? .logfmt
     LoggingSystem.bootstrap { LineLogHandler(label: $0, format: format, level: level) }
     return Logger(label: "pgwarden")
 }
