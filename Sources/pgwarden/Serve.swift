@@ -50,7 +50,11 @@ struct Serve: ParsableCommand {
         if let hooks {
             routes.merge(hooks.routes(webhookPath: webhook.path, maxBodyBytes: webhook.maxBodyBytes)) { $1 }
         }
-        let server = HTTPServer(handler: Router(routes: routes), logger: logger)
+        let webhookPath = webhook.path
+        let router = Router(routes: routes) { path, status in
+            if path == webhookPath { hooks?.runner.log.countWebhookRequest(status: status) }
+        }
+        let server = HTTPServer(handler: router, logger: logger)
         do {
             try server.start(ListenAddress(parsing: listenAddress)!)
         } catch {

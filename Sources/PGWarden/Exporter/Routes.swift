@@ -14,9 +14,16 @@ public struct Route: Sendable {
 /// Dispatches by exact path: 404 for unknown paths, 405 with `Allow` for a wrong method.
 public struct Router: HTTPHandler {
     public var routes: [String: Route]
+    /// Told the path and status of every response (the webhook counts its requests with it).
+    public var onResponse: (@Sendable (_ path: String, _ status: Int) -> Void)?
 
-    public init(routes: [String: Route]) {
+    public init(routes: [String: Route], onResponse: (@Sendable (_ path: String, _ status: Int) -> Void)? = nil) {
         self.routes = routes
+        self.onResponse = onResponse
+    }
+
+    public func didRespond(method: String, path: String, status: Int) {
+        onResponse?(path, status)
     }
 
     public func handle(_ request: HTTPRequest) -> HTTPResponse {

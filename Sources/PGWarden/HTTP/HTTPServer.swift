@@ -74,26 +74,34 @@ final class RequestState {
     var headers: [String: String] = [:]
     var body: [UInt8] = []
     var limit: Int = 0
+    var tooLarge = false
     var responded = false
 }
 
 /// libmicrohttpd's access handler: called with the headers, then once per body chunk, then
-/// once more with no data; answers on that last call (or at once for a body over the limit).
+/// once more with no data. A request whose route takes no body (including unknown paths and
+/// wrong methods) is answered from the headers; a body over the limit is read and dropped,
+/// then answered 413 (answering mid-upload would only close the connection).
 private let accessHandler: MHD_AccessHandlerCallback = { cls, connection, url, method, _, uploadData, uploadSize, conCls in
     guard let cls, let connection, let url, let method, let uploadSize, let conCls else { return .NO }
     let server = Unmanaged<HTTPServer>.fromOpaque(cls).takeUnretainedValue()
     let methodText = String(cString: method)
-    let rawPath = String(cString: url)
+    let path = String(cString: url)
 
     guard let existing = conCls.pointee else {
         let state = RequestState()
         _ = MHD_get_connection_values(connection, .HEADER_KIND, collectHeader,
                                       Unmanaged.passUnretained(state).toOpaque())
-        state.limit = server.handler.maxBodyBytes(method: methodText, path: rawPath)
+        state.limit = server.handler.maxBodyBytes(method: methodText, path: path)
         conCls.pointee = Unmanaged.passRetained(state).toOpaque()
+        if state.limit == 0 {
+            state.responded = true
+            return dispatch(server, connection, methodText, path, state)
+        }
         if let length = state.headers["content-length"].flatMap(Int.init), length > state.limit {
             state.responded = true
-            return queue(connection, .error(413, "request body of \(length) bytes is over the limit of \(state.limit) bytes; send a smaller request"))
+            return respond(server, connection, methodText, path,
+                           .error(413, "request body of \(length) bytes is over the limit of \(state.limit) bytes; send a smaller request"))
         }
         return .YES
     }
@@ -101,11 +109,11 @@ private let accessHandler: MHD_AccessHandlerCallback = { cls, connection, url, m
     if uploadSize.pointee > 0 {
         let count = uploadSize.pointee
         uploadSize.pointee = 0
-        if state.responded { return .YES }
+        if state.responded || state.tooLarge { return .YES }
         if state.body.count + count > state.limit {
-            state.responded = true
+            state.tooLarge = true
             state.body = []
-            return queue(connection, .error(413, "request body is over the limit of \(state.limit) bytes; send a smaller request"))
+            return .YES
         }
         if let uploadData {
             uploadData.withMemoryRebound(to: UInt8.self, capacity: count) {
@@ -116,15 +124,32 @@ private let accessHandler: MHD_AccessHandlerCallback = { cls, connection, url, m
     }
     if state.responded { return .YES }
     state.responded = true
+    if state.tooLarge {
+        return respond(server, connection, methodText, path,
+                       .error(413, "request body is over the limit of \(state.limit) bytes; send a smaller request"))
+    }
+    return dispatch(server, connection, methodText, path, state)
+}
+
+/// Builds the request and queues the handler's response.
+private func dispatch(_ server: HTTPServer, _ connection: OpaquePointer, _ method: String, _ path: String,
+                      _ state: RequestState) -> MHD_Result {
     var address = [CChar](repeating: 0, count: 64)
     pgw_mhd_client_address(connection, &address, address.count)
     let arguments = QueryArguments()
     _ = MHD_get_connection_values(connection, .GET_ARGUMENT_KIND, collectArgument,
                                   Unmanaged.passUnretained(arguments).toOpaque())
-    let request = HTTPRequest(method: methodText, path: rawPath, queryItems: arguments.items, headers: state.headers,
+    let request = HTTPRequest(method: method, path: path, queryItems: arguments.items, headers: state.headers,
                               body: state.body, clientAddress: address.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
     state.body = []
-    return queue(connection, server.handler.handle(request))
+    return respond(server, connection, method, path, server.handler.handle(request))
+}
+
+/// Queues `response` and tells the handler which status the request got (for its counters).
+private func respond(_ server: HTTPServer, _ connection: OpaquePointer, _ method: String, _ path: String,
+                     _ response: HTTPResponse) -> MHD_Result {
+    server.handler.didRespond(method: method, path: path, status: response.status)
+    return queue(connection, response)
 }
 
 /// Query-string arguments, collected through libmicrohttpd's iterator (already URL-decoded).

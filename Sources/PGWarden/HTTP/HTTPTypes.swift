@@ -53,8 +53,15 @@ public struct HTTPResponse: Sendable {
 public protocol HTTPHandler: Sendable {
     /// The response to a request whose body was read in full.
     func handle(_ request: HTTPRequest) -> HTTPResponse
-    /// The largest body accepted for this method and path; larger ones get 413 unread.
+    /// The largest body accepted for this method and path; 0 means the request is answered
+    /// from its headers alone, larger bodies get 413.
     func maxBodyBytes(method: String, path: String) -> Int
+    /// Called with the status of every response, including those the server makes itself (413).
+    func didRespond(method: String, path: String, status: Int)
+}
+
+extension HTTPHandler {
+    public func didRespond(method: String, path: String, status: Int) {}
 }
 
 /// A `--web.listen-address` value split into host and port.

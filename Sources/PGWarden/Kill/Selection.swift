@@ -65,6 +65,11 @@ public struct Selection: Sendable, Equatable {
         return true
     }
 
+    /// client_addr with IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) unwrapped to IPv4, as
+    /// `CIDR.contains` treats them (inet's <<= never matches across address families).
+    static let clientAddressSQL = "CASE WHEN family(a.client_addr) = 6 AND host(a.client_addr) LIKE '::ffff:%.%' "
+        + "THEN substr(host(a.client_addr), 8)::inet ELSE a.client_addr END"
+
     /// The same conditions as SQL over `pg_stat_activity a LEFT JOIN pg_roles r`, binding values
     /// through `params` (never interpolated).
     func sqlConditions(_ params: inout SQLParameters) -> [String] {
@@ -86,10 +91,10 @@ public struct Selection: Sendable, Equatable {
         filter("a.usename::text", c.roles)
         filter("a.application_name", c.applicationNames)
         if !c.clientAddresses.isEmpty {
-            sql.append("COALESCE(a.client_addr <<= ANY(\(params.array(c.clientAddresses.map(\.description), type: "inet"))), false)")
+            sql.append("COALESCE(\(Self.clientAddressSQL) <<= ANY(\(params.array(c.clientAddresses.map(\.description), type: "inet"))), false)")
         }
         if !c.excludeClientAddresses.isEmpty {
-            sql.append("NOT COALESCE(a.client_addr <<= ANY(\(params.array(c.excludeClientAddresses.map(\.description), type: "inet"))), false)")
+            sql.append("NOT COALESCE(\(Self.clientAddressSQL) <<= ANY(\(params.array(c.excludeClientAddresses.map(\.description), type: "inet"))), false)")
         }
         if c.onlyBlocking {
             sql.append("a.pid IN (SELECT unnest(pg_blocking_pids(w.pid)) FROM pg_stat_activity w WHERE w.wait_event_type = 'Lock')")

@@ -30,6 +30,11 @@ public struct AlertNotification: Decodable, Sendable {
     /// Decodes and validates a body; the error says what is wrong, for a 400 response.
     public static func decode(_ body: [UInt8]) throws(PayloadError) -> AlertNotification {
         guard !body.isEmpty else { throw PayloadError("the body is empty; send an Alertmanager webhook notification (JSON)") }
+        // JSON on the wire is UTF-8 (RFC 8259); the decoder would also guess UTF-16/32, which
+        // Alertmanager never sends, so anything else is refused before decoding.
+        guard !body.contains(0), String(validating: body, as: UTF8.self) != nil else {
+            throw PayloadError("the body is not UTF-8 text; send the notification as UTF-8 JSON")
+        }
         let notification: AlertNotification
         do {
             notification = try JSONDecoder().decode(AlertNotification.self, from: Data(body))
@@ -86,6 +91,7 @@ public struct AlertNotification: Decodable, Sendable {
         case is String.Type: "a string"
         case is Int.Type: "a number"
         case is [String: String].Type: "an object of strings"
+        case is [String: Any].Type: "an object"
         default: type is any Collection.Type ? "an array" : "an object"
         }
     }

@@ -27,9 +27,7 @@ public final class WebhookHandler: Sendable {
     public func routes(webhookPath: String, maxBodyBytes: Int = WebhookHandler.maxBodyBytes) -> [String: Route] {
         [
             webhookPath: Route(methods: ["POST"], maxBodyBytes: maxBodyBytes) { [self] request in
-                let response = handleNotification(request)
-                runner.log.countWebhookRequest(status: response.status)
-                return response
+                handleNotification(request)
             },
             "/actions": Route(methods: ["GET", "HEAD"]) { [self] request in recentActions(request) },
         ]
