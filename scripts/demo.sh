@@ -18,7 +18,7 @@ holders=()
 pgwarden_pid=""
 cleanup() {
   [ -n "$pgwarden_pid" ] && kill "$pgwarden_pid" 2>/dev/null || true
-  for pid in "${holders[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${holders[@]}"; do kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true; done
   "$root/scripts/pg-cluster.sh" stop "$work/pg" || true
   rm -rf "$work"
   echo "demo: stopped and cleaned up"
@@ -44,10 +44,11 @@ INSERT INTO orders SELECT g, g * 1.5 FROM generate_series(1, 100) g;
 GRANT ALL ON orders TO app, batch, retired, backup;
 SQL
 
-# hold ROLE DB SQL: a session that runs SQL, then stays open.
+# hold ROLE DB SQL: a session that runs SQL, then stays open. Each holder is its own process
+# group (setsid), detached from our output, so cleanup can end the psql and its feeder together.
 hold() {
-  local role=$1 db=$2 sql=$3
-  ( printf '%s\n' "$sql"; exec sleep 86400 ) | psql -h "$sock" -p "$port" -U "$role" -d "$db" -qX >/dev/null 2>&1 &
+  setsid bash -c '( printf "%s\n" "$1"; exec sleep 86400 ) | psql -h "$2" -p "$3" -U "$4" -d "$5" -qX' \
+    _ "$3" "$sock" "$port" "$1" "$2" </dev/null >/dev/null 2>&1 &
   holders+=($!)
 }
 for _ in 1 2 3; do hold app shop "SELECT 1;"; done
@@ -69,7 +70,7 @@ head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$token"
 listen=127.0.0.1:${DEMO_PORT:-9793}
 "$bin" --web.listen-address "$listen" \
   --dsn "host=$sock port=$port user=postgres dbname=postgres" \
-  --config.file examples/pgwarden.yml --webhook.token-file "$token" --webhook.dry-run &
+  --config.file examples/pgwarden.yml --webhook.token-file "$token" --webhook.dry-run </dev/null &
 pgwarden_pid=$!
 for _ in $(seq 50); do curl -fs "http://$listen/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 
