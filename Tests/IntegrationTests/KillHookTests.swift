@@ -46,7 +46,7 @@ struct KillHookTests {
         #expect(results[superuser.pid] == "protected", "superusers are protected unless the rule allows them")
         #expect(results[young.pid] == nil, "not yet past min_state_age: not even considered")
         #expect(victim.wasTerminated(), "the client sees the termination")
-        #expect(try !fx.exists(victim.pid))
+        try eventually("the backend has exited") { try !fx.exists(victim.pid) }
         for survivor in [protected, superuser, young] {
             #expect(try fx.state(of: survivor.pid) == "idle in transaction")
         }
@@ -267,6 +267,41 @@ struct KillHookTests {
         let m = try hook.pgw.scrape()
         #expect(m.value("pg_up") == 1)
         #expect(m.value("pg_sessions", ["datname": db, "usename": "postgres", "state": "idle in transaction"]) == 1)
+    }
+
+    /// The blocked-sessions alert carries the waiters' labels; the blocker (another role, idle in
+    /// its transaction) is what an only_blocking rule terminates.
+    @Test func onlyBlockingRuleTerminatesTheBlockerOfTheAlertedSessions() throws {
+        let fx = try AdminFixture()
+        defer { fx.cleanUp() }
+        let db = try fx.createDatabase()
+        let batch = try fx.createRole("pgw_batch"), app = try fx.createRole("pgw_app")
+        let owner = try fx.connect(role: "postgres", database: db)
+        try owner.run("CREATE TABLE t (id int); GRANT ALL ON t TO \(quoteIdent(batch)), \(quoteIdent(app))")
+        let blocker = try fx.connect(role: batch, database: db)
+        try blocker.run("BEGIN; LOCK TABLE t IN ACCESS EXCLUSIVE MODE")
+        let bystander = try fx.connect(role: batch, database: db)
+        try bystander.idleInTransaction()
+        let waiter = try fx.connect(role: app, database: db)
+        waiter.startInBackground("SELECT count(*) FROM t")
+        try eventually("the waiter waits") {
+            try !fx.admin.run("SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'", [String(waiter.pid)]).isEmpty
+        }
+        let hook = try HookFixture(fx, policy: """
+            rules:
+              - name: idle-blockers
+                match: {alertname: Blocked}
+                action: terminate
+                states: ["idle in transaction"]
+                only_blocking: true
+                databases: [\(db)]
+            """)
+        let (status, json) = try hook.notify([HookFixture.alert(["alertname": "Blocked", "datname": db, "usename": app])])
+        #expect(status == 200)
+        #expect(HookFixture.results(json) == [blocker.pid: "success"], "\(json)")
+        #expect(blocker.wasTerminated())
+        #expect(try fx.state(of: bystander.pid) == "idle in transaction", "idle in transaction but blocking nobody")
+        try eventually("the waiter got its lock") { try fx.state(of: waiter.pid) != "active" || fx.exists(waiter.pid) == false }
     }
 
     @Test func actionsEndpointNeedsCredentials() throws {

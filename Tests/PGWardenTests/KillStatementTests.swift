@@ -12,10 +12,9 @@ struct KillStatementTests {
 
     static func statement(_ action: KillAction = .cancel, selection: Selection = Selection(criteria: SessionCriteria()),
                           protected: [String] = ["postgres", "replicator"], own: [Int32] = [11, 12],
-                          version: Int = 160002, wait: Duration = .seconds(2),
                           targets: [SessionRow] = Self.targets) -> (sql: String, params: [String?]) {
         let (sql, params) = Killer.statement(action, targets: targets, selection: selection, protectedRoles: protected,
-                                             ownBackends: own, serverVersion: version, terminateWait: wait)
+                                             ownBackends: own)
         return (sql, params)
     }
 
@@ -80,17 +79,11 @@ struct KillStatementTests {
         #expect(!sql.contains("pg_terminate_backend"))
     }
 
-    @Test(arguments: [
-        (140000, Duration.seconds(2), "pg_terminate_backend(t.pid, 2000)"),
-        (170004, .milliseconds(1500), "pg_terminate_backend(t.pid, 1500)"),
-        (160000, .seconds(30), "pg_terminate_backend(t.pid, 30000)"),
-        (139999, .seconds(2), "pg_terminate_backend(t.pid)"),
-        (130012, .seconds(2), "pg_terminate_backend(t.pid)"),
-        (100000, .seconds(5), "pg_terminate_backend(t.pid)"),
-    ])
-    func terminateTimeoutFrom14(version: Int, wait: Duration, call: String) {
-        let (sql, _) = Self.statement(.terminate, version: version, wait: wait)
-        #expect(sql.contains(call + " END"))
+    /// Plain pg_terminate_backend on every version: the (pid, timeout) form of 14+ polls every
+    /// 100 ms per backend, one after another.
+    @Test func terminateSendsThePlainSignal() {
+        let (sql, _) = Self.statement(.terminate)
+        #expect(sql.contains("THEN pg_terminate_backend(t.pid) END"))
         #expect(!sql.contains("pg_cancel_backend"))
         #expect(occurrences(of: "pg_terminate_backend(", in: sql) == 1)
     }

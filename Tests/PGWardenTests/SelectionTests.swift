@@ -7,10 +7,10 @@ struct SelectionTests {
     static func row(pid: Int32 = 42, epoch: Double = 1_700_000_000.123456, datname: String = "shop",
                     usename: String = "app", application: String = "web", client: String = "10.1.2.3",
                     state: String = "active", stateAge: Double = 100, xactAge: Double? = 100,
-                    blocking: Bool = false) -> SessionRow {
+                    blocking: Bool = false, waiter: BlockedSession = BlockedSession(datname: "shop", usename: "waiter")) -> SessionRow {
         SessionRow(pid: pid, backendStart: "2023-11-14 22:13:20.123456+00", backendStartEpoch: epoch, datname: datname,
                    usename: usename, applicationName: application, clientAddr: client, state: state,
-                   stateAge: stateAge, transactionAge: xactAge, isBlocking: blocking)
+                   stateAge: stateAge, transactionAge: xactAge, blocked: blocking ? [waiter] : [])
     }
 
     static func cidr(_ text: String) -> CIDR {
@@ -103,6 +103,29 @@ struct SelectionTests {
         #expect(Selection(criteria: SessionCriteria()).matches(Self.row(blocking: false)))
     }
 
+    /// For only_blocking, the alert's labels name the blocked sessions (the alert's subject):
+    /// a blocker of another role is selected when it blocks a session with those labels.
+    @Test func onlyBlockingNarrowsByTheWaiters() {
+        let c = SessionCriteria(onlyBlocking: true)
+        let blocker = Self.row(usename: "batch", blocking: true, waiter: BlockedSession(datname: "shop", usename: "app", applicationName: "web"))
+        #expect(Selection(criteria: c, datname: "shop", usename: "app").matches(blocker))
+        #expect(Selection(criteria: c, usename: "app", applicationName: "web").matches(blocker))
+        #expect(!Selection(criteria: c, usename: "batch").matches(blocker), "the blocker's own role is not the alert's subject")
+        #expect(!Selection(criteria: c, datname: "other").matches(blocker))
+        // The rule's own filters still apply to the blocker.
+        let batchOnly = SessionCriteria(roles: NameFilter(include: ["app"]), onlyBlocking: true)
+        #expect(!Selection(criteria: batchOnly, usename: "app").matches(blocker))
+    }
+
+    @Test func onlyBlockingEqualitiesAreOnTheWaitersInSQL() {
+        var params = SQLParameters()
+        let sql = Selection(criteria: SessionCriteria(onlyBlocking: true), datname: "shop", usename: "app")
+            .sqlConditions(&params).joined(separator: " AND ")
+        #expect(sql.contains("w.wait_event_type = 'Lock' AND w.datname::text = $1 AND w.usename::text = $2"))
+        #expect(!sql.contains("a.usename::text ="))
+        #expect(params.values == ["shop", "app"])
+    }
+
     @Test func alertEqualities() {
         let c = SessionCriteria()
         #expect(Selection(criteria: c, datname: "shop").matches(Self.row(datname: "shop")))
@@ -141,7 +164,7 @@ struct SelectionTests {
         bad = good; bad.usename = "x"; #expect(!s.matches(bad))
         bad = good; bad.applicationName = "x"; #expect(!s.matches(bad))
         bad = good; bad.clientAddr = ""; #expect(!s.matches(bad))
-        bad = good; bad.isBlocking = false; #expect(!s.matches(bad))
+        bad = good; bad.blocked = []; #expect(!s.matches(bad))
     }
 
     // MARK: - narrowing
@@ -267,7 +290,7 @@ struct SelectionTests {
         _ = params.bind("before")  // numbering continues from what is already bound
         let conditions = s.sqlConditions(&params)
         let sql = conditions.joined(separator: " AND ")
-        #expect(conditions.count == 8)
+        #expect(conditions.count == 7, "for only_blocking the alert's role goes inside the blocking subquery")
         #expect(sql.contains("a.state = ANY($2::text[])"))
         #expect(params.values[1] == #"{"active","idle in transaction"}"#)
         #expect(params.values[2].flatMap(Double.init) == 30)
@@ -278,7 +301,7 @@ struct SelectionTests {
         #expect(params.values.contains(#"{"10.0.0.0/8"}"#))
         #expect(params.values.contains(#"{"10.9.0.0/16","fd00::/8"}"#))
         #expect(sql.contains("pg_blocking_pids"))
-        #expect(sql.contains("a.usename::text = $\(params.values.count)"))
+        #expect(sql.contains("w.usename::text = $\(params.values.count)"), "only_blocking: the alert's role is the waiter's")
         #expect(params.values.last == "app")
         #expect(Self.placeholders(sql) == Set(2...params.values.count))
     }

@@ -10,7 +10,7 @@ public struct BackendsCollector: Collector {
 
     public func families(from result: QueryResult, options: CollectorOptions) -> [MetricFamily] {
         var family = MetricFamily("pg_backends", .gauge,
-            help: "Server processes by backend_type, excluding pgwarden's own session.")
+            help: "Server processes by backend_type, excluding pgwarden's own sessions.")
         let t = result.column("backend_type"), n = result.column("backends")
         for row in result.rows { family.add(row.double(n), [("backend_type", row.text(t))]) }
         return [family]

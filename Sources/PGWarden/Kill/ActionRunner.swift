@@ -39,19 +39,16 @@ public final class ActionRunner: Sendable {
             let rows = try killer.listSessions()
             let budget = limiter.remaining(rule: rule.name, limit: rule.maxSessionsPerMinute)
             let plan = Planner.plan(rule: rule, selection: selection, protectedRoles: protectedRoles, rows: rows, budget: budget)
-            let now = unixTime()
             var records: [ActionRecord] = []
             var byAction: [KillAction: [SessionRow]] = [:]
             for planned in plan {
                 switch planned.decision {
                 case .skip(let reason):
-                    records.append(ActionRecord(time: now, rule: rule.name, alertname: alert.alertname, fingerprint: alert.fingerprint,
-                                                session: planned.session, action: Planner.firstStep(rule.action, state: planned.session.state),
-                                                result: reason.rawValue, dryRun: dryRun))
+                    records.append(.init(rule, alert, planned.session, Planner.firstStep(rule.action, state: planned.session.state),
+                                         reason.rawValue, dryRun: dryRun))
                 case .act(let action):
                     if dryRun {
-                        records.append(ActionRecord(time: now, rule: rule.name, alertname: alert.alertname, fingerprint: alert.fingerprint,
-                                                    session: planned.session, action: action, result: "dry_run", dryRun: true))
+                        records.append(.init(rule, alert, planned.session, action, "dry_run", dryRun: true))
                     } else {
                         byAction[action, default: []].append(planned.session)
                     }
@@ -65,9 +62,7 @@ public final class ActionRunner: Sendable {
                 limiter.record(rule: rule.name, count: signalled.count)
                 if action == .cancel && rule.action == .cancelThenTerminate { cancelled = signalled }
                 for target in targets {
-                    records.append(ActionRecord(time: unixTime(), rule: rule.name, alertname: alert.alertname,
-                                                fingerprint: alert.fingerprint, session: target, action: action,
-                                                result: Self.result(outcomes[target.pid]), dryRun: false))
+                    records.append(.init(rule, alert, target, action, Self.result(outcomes[target.pid]), dryRun: false))
                 }
             }
             return (records, cancelled)
@@ -92,17 +87,11 @@ public final class ActionRunner: Sendable {
                 let outcomes = try serial.withLock { _ in
                     try killer.signal(.terminate, targets: cancelled, selection: selection, protectedRoles: protectedRoles)
                 }
-                records = cancelled.map {
-                    ActionRecord(time: unixTime(), rule: rule.name, alertname: alert.alertname, fingerprint: alert.fingerprint,
-                                 session: $0, action: .terminate, result: Self.result(outcomes[$0.pid]), dryRun: false)
-                }
+                records = cancelled.map { .init(rule, alert, $0, .terminate, Self.result(outcomes[$0.pid]), dryRun: false) }
             } catch {
                 logger.error("escalation failed: the cancelled sessions were not re-checked or terminated",
                              metadata: ["rule": "\(rule.name)", "error": "\(error)"])
-                records = cancelled.map {
-                    ActionRecord(time: unixTime(), rule: rule.name, alertname: alert.alertname, fingerprint: alert.fingerprint,
-                                 session: $0, action: .terminate, result: "error", dryRun: false)
-                }
+                records = cancelled.map { .init(rule, alert, $0, .terminate, "error", dryRun: false) }
             }
             log.record(records)
             onEscalated?(records)
@@ -115,5 +104,13 @@ public final class ActionRunner: Sendable {
         case .gone, nil: "gone"
         case .failed: "error"
         }
+    }
+}
+
+extension ActionRecord {
+    /// A record of `rule` answering `alert`, stamped now.
+    init(_ rule: Rule, _ alert: AlertRef, _ session: SessionRow, _ action: KillAction, _ result: String, dryRun: Bool) {
+        self.init(time: unixTime(), rule: rule.name, alertname: alert.alertname, fingerprint: alert.fingerprint,
+                  session: session, action: action, result: result, dryRun: dryRun)
     }
 }

@@ -1,5 +1,7 @@
 /// The sessions one action may touch: a rule's criteria narrowed by an alert's labels (or the
-/// command line's selectors). Evaluated twice with the same meaning: in Swift on listed rows
+/// command line's selectors). For an only_blocking rule, the alert's datname, usename and
+/// application_name describe the blocked sessions (the alert's subject), so they narrow the
+/// waiters, while the rule's own filters still apply to the blocker itself. Evaluated twice with the same meaning: in Swift on listed rows
 /// (to plan and report) and in SQL inside the kill statement (to re-check at kill time).
 public struct Selection: Sendable, Equatable {
     public var criteria: SessionCriteria
@@ -56,10 +58,17 @@ public struct Selection: Sendable, Equatable {
             || !c.applicationNames.allows(row.applicationName) { return false }
         if !c.clientAddresses.isEmpty && !c.clientAddresses.contains(where: { $0.contains(row.clientAddr) }) { return false }
         if c.excludeClientAddresses.contains(where: { $0.contains(row.clientAddr) }) { return false }
-        if c.onlyBlocking && !row.isBlocking { return false }
-        if let datname, row.datname != datname { return false }
-        if let usename, row.usename != usename { return false }
-        if let applicationName, row.applicationName != applicationName { return false }
+        if c.onlyBlocking {
+            let blocksSubject = row.blocked.contains { waiter in
+                (datname.map { waiter.datname == $0 } ?? true) && (usename.map { waiter.usename == $0 } ?? true)
+                    && (applicationName.map { waiter.applicationName == $0 } ?? true)
+            }
+            if !blocksSubject { return false }
+        } else {
+            if let datname, row.datname != datname { return false }
+            if let usename, row.usename != usename { return false }
+            if let applicationName, row.applicationName != applicationName { return false }
+        }
         if let pid, row.pid != pid { return false }
         if let start = backendStartEpoch, abs(row.backendStartEpoch - start) > 0.0000015 { return false }
         return true
@@ -96,12 +105,18 @@ public struct Selection: Sendable, Equatable {
         if !c.excludeClientAddresses.isEmpty {
             sql.append("NOT COALESCE(\(Self.clientAddressSQL) <<= ANY(\(params.array(c.excludeClientAddresses.map(\.description), type: "inet"))), false)")
         }
+        // The alert's equalities: on the session itself, or for only_blocking on the waiters.
+        let subject = c.onlyBlocking ? "w" : "a"
+        var equalities: [String] = []
+        if let datname { equalities.append("\(subject).datname::text = \(params.bind(datname))") }
+        if let usename { equalities.append("\(subject).usename::text = \(params.bind(usename))") }
+        if let applicationName { equalities.append("\(subject).application_name = \(params.bind(applicationName))") }
         if c.onlyBlocking {
-            sql.append("a.pid IN (SELECT unnest(pg_blocking_pids(w.pid)) FROM pg_stat_activity w WHERE w.wait_event_type = 'Lock')")
+            sql.append("a.pid IN (SELECT unnest(pg_blocking_pids(w.pid)) FROM pg_stat_activity w WHERE "
+                + (["w.wait_event_type = 'Lock'"] + equalities).joined(separator: " AND ") + ")")
+        } else {
+            sql += equalities
         }
-        if let datname { sql.append("a.datname::text = \(params.bind(datname))") }
-        if let usename { sql.append("a.usename::text = \(params.bind(usename))") }
-        if let applicationName { sql.append("a.application_name = \(params.bind(applicationName))") }
         return sql
     }
 }

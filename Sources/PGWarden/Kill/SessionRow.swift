@@ -17,14 +17,16 @@ public struct SessionRow: Sendable, Equatable {
     public var transactionAge: Double?
     public var isSuperuser: Bool
     /// Holds a lock some other session waits for.
-    public var isBlocking: Bool
+    public var isBlocking: Bool { !blocked.isEmpty }
+    /// The sessions waiting on this one's locks (database, role, application of each).
+    public var blocked: [BlockedSession]
     /// pgwarden's own role may signal this backend (superuser, pg_signal_backend or same role).
     public var canSignal: Bool
 
     public init(pid: Int32, backendStart: String = "", backendStartEpoch: Double = 0, datname: String = "",
                 usename: String = "", applicationName: String = "", clientAddr: String = "", state: String = "idle",
                 stateAge: Double = 0, transactionAge: Double? = nil, isSuperuser: Bool = false,
-                isBlocking: Bool = false, canSignal: Bool = true) {
+                blocked: [BlockedSession] = [], canSignal: Bool = true) {
         self.pid = pid
         self.backendStart = backendStart
         self.backendStartEpoch = backendStartEpoch
@@ -36,7 +38,7 @@ public struct SessionRow: Sendable, Equatable {
         self.stateAge = stateAge
         self.transactionAge = transactionAge
         self.isSuperuser = isSuperuser
-        self.isBlocking = isBlocking
+        self.blocked = blocked
         self.canSignal = canSignal
     }
 
@@ -46,9 +48,12 @@ public struct SessionRow: Sendable, Equatable {
         COALESCE(a.usename::text, ''), COALESCE(a.application_name, ''), COALESCE(host(a.client_addr), ''), \
         COALESCE(a.state, ''), GREATEST(0, EXTRACT(EPOCH FROM now() - a.state_change))::text, \
         GREATEST(0, EXTRACT(EPOCH FROM now() - a.xact_start))::text, COALESCE(r.rolsuper, false), \
-        a.pid IN (SELECT unnest(pg_blocking_pids(w.pid)) FROM pg_stat_activity w WHERE w.wait_event_type = 'Lock'), \
-        \(canSignalSQL) \
-        FROM pg_stat_activity a LEFT JOIN pg_roles r ON r.oid = a.usesysid \
+        b.datnames, b.usenames, b.apps, \(canSignalSQL) \
+        FROM pg_stat_activity a LEFT JOIN pg_roles r ON r.oid = a.usesysid LEFT JOIN (\
+        SELECT blocker, array_agg(COALESCE(datname::text, '')) AS datnames, array_agg(COALESCE(usename::text, '')) AS usenames, \
+        array_agg(COALESCE(application_name, '')) AS apps FROM (SELECT unnest(pg_blocking_pids(w.pid)) AS blocker, w.datname, \
+        w.usename, w.application_name FROM pg_stat_activity w WHERE w.wait_event_type = 'Lock') AS waits \
+        GROUP BY blocker) AS b ON b.blocker = a.pid \
         WHERE a.backend_type = 'client backend' AND a.pid <> pg_backend_pid() AND a.pid <> ALL($1::int4[]) ORDER BY a.pid
         """
 
@@ -63,10 +68,28 @@ public struct SessionRow: Sendable, Equatable {
     /// Rows of `listSQL`.
     static func rows(from result: QueryResult) -> [SessionRow] {
         result.rows.map { r in
-            SessionRow(pid: Int32(r.int(0)), backendStart: r.text(1), backendStartEpoch: r.double(2), datname: r.text(3),
-                       usename: r.text(4), applicationName: r.text(5), clientAddr: r.text(6), state: r.text(7),
-                       stateAge: r.double(8), transactionAge: r[9].flatMap(Double.init), isSuperuser: r.bool(10),
-                       isBlocking: r.bool(11), canSignal: r.bool(12))
+            let datnames = r[11].flatMap(parseTextArray) ?? [], usenames = r[12].flatMap(parseTextArray) ?? []
+            let apps = r[13].flatMap(parseTextArray) ?? []
+            let blocked = zip(datnames, zip(usenames, apps)).map {
+                BlockedSession(datname: $0 ?? "", usename: $1.0 ?? "", applicationName: $1.1 ?? "")
+            }
+            return SessionRow(pid: Int32(r.int(0)), backendStart: r.text(1), backendStartEpoch: r.double(2), datname: r.text(3),
+                              usename: r.text(4), applicationName: r.text(5), clientAddr: r.text(6), state: r.text(7),
+                              stateAge: r.double(8), transactionAge: r[9].flatMap(Double.init), isSuperuser: r.bool(10),
+                              blocked: blocked, canSignal: r.bool(14))
         }
+    }
+}
+
+/// A session waiting on a lock another session holds: who it is.
+public struct BlockedSession: Sendable, Equatable {
+    public var datname: String
+    public var usename: String
+    public var applicationName: String
+
+    public init(datname: String, usename: String, applicationName: String = "") {
+        self.datname = datname
+        self.usename = usename
+        self.applicationName = applicationName
     }
 }

@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""Test copies of the example configuration for tests/e2e.sh, with short timings.
+
+    make_configs.py REPO OUT --pgwarden HOST:PORT --alertmanager HOST:PORT --humans URL --token-file PATH
+
+Writes OUT/examples/{pgwarden,prometheus,alertmanager}.yml and OUT/alerts/*.rules.yml, mirroring
+the repository layout so that prometheus.yml's `rule_files: ../alerts/*.rules.yml` needs no change.
+The files are the repository's own, with only these edits (each must apply exactly as often as
+stated, so a change to the examples makes this script fail instead of silently testing
+production timings):
+
+  alerts/*.rules.yml  PostgresIdleInTransactionTooLong: threshold `> 600` -> `> 5`, `for: 1m` -> `for: 2s`
+  pgwarden.yml        rule idle-in-transaction: `min_state_age: 10m` -> `3s`
+  prometheus.yml      scrape_interval/evaluation_interval 15s -> 1s, scrape_timeout 10s -> 1s,
+                      targets 127.0.0.1:9093 / 127.0.0.1:9793 -> the test's Alertmanager / pgwarden
+  alertmanager.yml    group_wait 30s/10s -> 1s, group_interval 5m/1m -> 1s (repeat_interval kept:
+                      no repeated notification happens during the test, so every webhook call is
+                      a first or a resolved notification); pgwarden webhook URL and
+                      credentials_file -> the test's; the humans' relay URL -> the test's sink
+Everything else (routes, matchers, group_by, rule names, expressions, policy rules, protected
+roles) is used as written.
+"""
+import argparse
+import glob
+import os
+import re
+import sys
+
+errors = []
+
+
+def sub(text, pattern, repl, count, what, flags=0):
+    new, n = re.subn(pattern, repl, text, flags=flags)
+    if n != count:
+        errors.append(f"{what}: expected {count} match(es) of /{pattern}/, found {n}")
+    return new
+
+
+def rewrite_block(text, start_pattern, edits, what):
+    """Applies `edits` (pattern, repl, count) inside the YAML list item starting with start_pattern."""
+    parts = re.split(r"\n(?=\s*- )", text)
+    hits = [i for i, part in enumerate(parts) if re.match(start_pattern, part.lstrip("\n").split("\n", 1)[0])]
+    if len(hits) != 1:
+        errors.append(f"{what}: expected one block /{start_pattern}/, found {len(hits)}")
+        return text, False
+    # The block runs until the next item at the same or a lower indentation.
+    i = hits[0]
+    indent = len(parts[i].lstrip("\n")) - len(parts[i].lstrip("\n").lstrip(" "))
+    j = i + 1
+    while j < len(parts):
+        p = parts[j].lstrip("\n")
+        if len(p) - len(p.lstrip(" ")) <= indent:
+            break
+        j += 1
+    block = "\n".join(parts[i:j])
+    for pattern, repl, count in edits:
+        block = sub(block, pattern, repl, count, what, re.M)
+    return "\n".join(parts[:i] + [block] + parts[j:]), True
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("repo")
+    ap.add_argument("out")
+    ap.add_argument("--pgwarden", required=True)
+    ap.add_argument("--alertmanager", required=True)
+    ap.add_argument("--humans", required=True)
+    ap.add_argument("--token-file", required=True)
+    a = ap.parse_args()
+    os.makedirs(os.path.join(a.out, "examples"), exist_ok=True)
+    os.makedirs(os.path.join(a.out, "alerts"), exist_ok=True)
+
+    # Alert rules: all files copied, the idle-in-transaction alert shortened.
+    found = 0
+    for path in sorted(glob.glob(os.path.join(a.repo, "alerts", "*.rules.yml"))):
+        text = open(path).read()
+        if re.search(r"^\s*- alert:\s*PostgresIdleInTransactionTooLong[ \t]*$", text, re.M):
+            text, ok = rewrite_block(text, r"\s*- alert:\s*PostgresIdleInTransactionTooLong[ \t]*$",
+                                     [(r"\)\s*>\s*600[ \t]*$", ") > 5", 1), (r"^(\s*)for:\s*1m[ \t]*$", r"\1for: 2s", 1)],
+                                     f"{path} PostgresIdleInTransactionTooLong")
+            found += ok
+        open(os.path.join(a.out, "alerts", os.path.basename(path)), "w").write(text)
+    if found != 1:
+        errors.append(f"alerts/*.rules.yml: expected the alert PostgresIdleInTransactionTooLong once, found {found}")
+
+    # Policy: the idle-in-transaction rule acts on sessions idle for 3s instead of 10m.
+    text = open(os.path.join(a.repo, "examples", "pgwarden.yml")).read()
+    text, _ = rewrite_block(text, r"\s*- name:\s*idle-in-transaction[ \t]*$",
+                            [(r"^(\s*)min_state_age:\s*10m[ \t]*$", r"\1min_state_age: 3s", 1)],
+                            "examples/pgwarden.yml rule idle-in-transaction")
+    open(os.path.join(a.out, "examples", "pgwarden.yml"), "w").write(text)
+
+    # Prometheus: 1s scrapes and evaluations, the test's ports.
+    text = open(os.path.join(a.repo, "examples", "prometheus.yml")).read()
+    text = sub(text, r"^(\s*)scrape_interval:\s*15s[ \t]*$", r"\1scrape_interval: 1s", 1, "prometheus.yml", re.M)
+    text = sub(text, r"^(\s*)scrape_timeout:\s*10s[ \t]*$", r"\1scrape_timeout: 1s", 1, "prometheus.yml", re.M)
+    text = sub(text, r"^(\s*)evaluation_interval:\s*15s[ \t]*$", r"\1evaluation_interval: 1s", 1, "prometheus.yml", re.M)
+    text = sub(text, r"'127\.0\.0\.1:9093'", f"'{a.alertmanager}'", 1, "prometheus.yml")
+    text = sub(text, r"'127\.0\.0\.1:9793'", f"'{a.pgwarden}'", 1, "prometheus.yml")
+    open(os.path.join(a.out, "examples", "prometheus.yml"), "w").write(text)
+
+    # Alertmanager: notifications within a second, the test's pgwarden, token and humans' sink.
+    text = open(os.path.join(a.repo, "examples", "alertmanager.yml")).read()
+    text = sub(text, r"^(\s*)group_wait:\s*(30s|10s)[ \t]*$", r"\1group_wait: 1s", 2, "alertmanager.yml", re.M)
+    text = sub(text, r"^(\s*)group_interval:\s*(5m|1m)[ \t]*$", r"\1group_interval: 1s", 2, "alertmanager.yml", re.M)
+    text = sub(text, r"http://127\.0\.0\.1:9793/webhook", f"http://{a.pgwarden}/webhook", 1, "alertmanager.yml")
+    text = sub(text, r"credentials_file:\s*/etc/pgwarden/webhook\.token", f"credentials_file: {a.token_file}", 1,
+               "alertmanager.yml")
+    text = sub(text, r"http://127\.0\.0\.1:9099/alerts", a.humans, 1, "alertmanager.yml")
+    open(os.path.join(a.out, "examples", "alertmanager.yml"), "w").write(text)
+
+    if errors:
+        print("make_configs.py: the examples no longer have the expected shape:", file=sys.stderr)
+        for e in errors:
+            print("  " + e, file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
