@@ -28,11 +28,27 @@ echo "test.sh: PostgreSQL on 127.0.0.1:$port"
 
 status=0
 swift test --skip-build 2>&1 | tee "$work/swift-test.log" || status=$?
-grep -qE "Test run with [0-9]+ tests? .*passed|Executed [0-9]+ tests?, with 0 failures" "$work/swift-test.log" || status=1
+grep -qE "Test run with [0-9]+ tests? .*passed" "$work/swift-test.log" || status=1
+swift_total=$(grep -oE "Test run with [0-9]+ tests?" "$work/swift-test.log" | tail -n 1 | grep -oE "[0-9]+" || echo 0)
+swift_failed=$(grep -cE "^✘ Test [^ ]+.* failed after" "$work/swift-test.log" || true)
+passed=$((swift_total - swift_failed))
+failed=$swift_failed
+[ "$status" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
 
 for extra in tests/*.sh; do
   [ -e "$extra" ] || continue
   echo "test.sh: running $extra"
-  bash "$extra" || status=$?
+  bash "$extra" 2>&1 | tee "$work/extra.log" || status=1
+  line=$(grep -E "^[a-z0-9]+: [0-9]+ passed, [0-9]+ failed$" "$work/extra.log" | tail -n 1)
+  if [ -z "$line" ]; then
+    echo "test.sh: $extra printed no 'N passed, M failed' line" >&2
+    status=1
+    failed=$((failed + 1))
+    continue
+  fi
+  passed=$((passed + $(echo "$line" | sed -E 's/.*: ([0-9]+) passed.*/\1/')))
+  failed=$((failed + $(echo "$line" | sed -E 's/.* ([0-9]+) failed$/\1/')))
 done
+[ "$failed" -gt 0 ] && status=1
+echo "total: $passed passed, $failed failed"
 exit $status

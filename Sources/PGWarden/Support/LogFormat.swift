@@ -62,8 +62,7 @@ public struct LineLogHandler: LogHandler {
             case "\t": out += "\\t"
             default:
                 if scalar.value < 0x20 || scalar.value == 0x7F {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                    out += JSONText.unicodeEscape(scalar)
                 } else {
                     out.unicodeScalars.append(scalar)
                 }
