@@ -152,16 +152,27 @@ def cmd_merge(path):
 
 
 def cmd_extract_sql(logfile):
+    """pgwarden's scrape statement from the server log, runnable in psql.
+
+    pgwarden prepares it once and then executes it with one parameter ($1: the pids of its
+    other connections), so the log shows `execute pgwarden_scrape: <sql>` followed by a
+    `DETAIL:  parameters: $1 = '...'` entry; the parameter is inlined as a literal."""
     text = open(logfile, errors="replace").read()
     # Entries start with the %m timestamp; continuation lines of a statement do not.
     entries = re.split(r"\n(?=\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)", text)
-    best = ""
-    for e in entries:
-        m = re.search(r"\] pgwarden LOG:  duration: [0-9.]+ ms  statement: (.*)", e, re.S)
-        if m and "pg_stat_activity" in m.group(1) and len(m.group(1)) > len(best):
-            best = m.group(1)
+    best, params = "", {}
+    for i, e in enumerate(entries):
+        m = re.search(r"\] pgwarden LOG:  duration: [0-9.]+ ms  (?:statement|execute [^:]+): (.*)", e, re.S)
+        if m and "pg_stat_activity" in m.group(1) and len(m.group(1)) >= len(best):
+            best, params = m.group(1), {}
+            if i + 1 < len(entries):
+                d = re.search(r"DETAIL:  parameters: (.*)", entries[i + 1], re.S)
+                if d:
+                    params = dict(re.findall(r"\$(\d+) = ('(?:[^']|'')*'|NULL)", d.group(1)))
     if not best:
         raise SystemExit("measure.py: no pgwarden statement in the server log")
+    for n in sorted(params, key=int, reverse=True):
+        best = best.replace("$" + n, params[n])
     print(best.rstrip("\n"))
 
 

@@ -41,9 +41,10 @@ public let defaultCollectors: [any Collector] = [
     LocksCollector(),
 ]
 
-/// `now() - column` in seconds (numeric on 14+, double before; both parse as Double).
+/// `now() - column` in seconds. date_part returns float8; EXTRACT returns numeric on 14+,
+/// which is several times slower per row.
 func ageSeconds(_ column: String) -> String {
-    "EXTRACT(EPOCH FROM (now() - \(column)))"
+    "date_part('epoch', now() - \(column))"
 }
 
 /// A boolean column as 't'/'f' text, as PostgreSQL's own output writes it.

@@ -17,7 +17,7 @@ public struct LocksCollector: Collector {
             WITH waiting AS (SELECT w.datname, w.usename, pg_blocking_pids(w.pid) AS blockers, \(since) AS since \
             FROM activity w\(waitStarts.isEmpty ? "" : " " + waitStarts) WHERE w.wait_event_type = 'Lock') \
             SELECT ARRAY['blocked', COALESCE(datname::text, ''), COALESCE(usename::text, ''), count(*)::text, \
-            GREATEST(0, max(\(ageSeconds("since"))))::text] FROM waiting WHERE cardinality(blockers) > 0 \
+            GREATEST(0, \(ageSeconds("min(since)")))::text] FROM waiting WHERE cardinality(blockers) > 0 \
             GROUP BY datname, usename \
             UNION ALL SELECT ARRAY['blocking', COALESCE(a.datname::text, ''), COALESCE(a.usename::text, ''), \
             count(*)::text, '0'] FROM activity a WHERE a.pid IN (SELECT unnest(blockers) FROM waiting) \

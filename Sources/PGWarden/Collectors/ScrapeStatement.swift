@@ -9,12 +9,15 @@ public struct ScrapeStatement: Sendable {
     let columns: [[String]]
 
     public init(collectors: [any Collector], serverVersion: Int, options: CollectorOptions) {
-        let materialized = serverVersion >= 120000 ? "MATERIALIZED " : ""  // always materialized before 12
+        // Before 12 every CTE is materialized; from 12 the session list is materialized once and
+        // `clients` is inlined as a filter over it instead of being copied again.
+        let materialized = serverVersion >= 120000 ? "MATERIALIZED " : ""
+        let inlined = serverVersion >= 120000 ? "NOT MATERIALIZED " : ""
         var sql = """
             WITH activity AS \(materialized)(SELECT pid, backend_type, datid, datname, usesysid, usename, state, \
             application_name, state_change, xact_start, wait_event_type FROM pg_stat_activity \
             WHERE pid <> pg_backend_pid() AND pid <> ALL($1::int4[])), \
-            clients AS (SELECT * FROM activity WHERE backend_type = 'client backend')
+            clients AS \(inlined)(SELECT * FROM activity WHERE backend_type = 'client backend')
             """
         for (index, collector) in collectors.enumerated() {
             sql += index == 0 ? "\nSELECT " : "\nUNION ALL SELECT "

@@ -17,8 +17,8 @@ public struct SessionsCollector: Collector {
     public func sql(serverVersion: Int, options: CollectorOptions) -> String {
         let app = options.includeApplicationName ? "application_name, " : ""
         return """
-            SELECT ARRAY[datname, usename, state, \(app)count(*)::text, max(\(ageSeconds("state_change")))::text, \
-            max(\(ageSeconds("xact_start")))::text] FROM (SELECT COALESCE(datname::text, '') AS datname, \
+            SELECT ARRAY[datname, usename, state, \(app)count(*)::text, \(ageSeconds("min(state_change)"))::text, \
+            \(ageSeconds("min(xact_start)"))::text] FROM (SELECT COALESCE(datname::text, '') AS datname, \
             COALESCE(usename::text, '') AS usename, COALESCE(state, 'unknown') AS state, \
             COALESCE(application_name, '') AS application_name, state_change, xact_start FROM clients) AS s \
             GROUP BY \(app)datname, usename, state
