@@ -46,13 +46,13 @@ struct BackendsCollectorTests {
 
     @Test func sqlCountsEveryBackendTypeFromActivity() {
         let sql = collector.sql(serverVersion: 160000, options: .init())
-        // activity already leaves pgwarden's own backend out (ScrapeStatement); every process
-        // type is counted, so this branch reads activity, not clients.
-        #expect(sql.contains("FROM activity"))
+        // grouped (counts of activity, which already leaves pgwarden's own backends out) has
+        // every process type; this branch adds its counts up per type, without a client filter.
+        #expect(sql.contains("FROM grouped"))
         #expect(!sql.contains("clients"))
         #expect(!sql.contains("'client backend'"))
         #expect(readsOnlySharedCTEs(sql))
         #expect(sql.contains("GROUP BY backend_type"))
-        #expect(arrayElements(sql) == [["COALESCE(backend_type, 'unknown')", "count(*)::text"]])
+        #expect(arrayElements(sql) == [["COALESCE(backend_type, 'unknown')", "sum(n)::text"]])
     }
 }

@@ -86,6 +86,9 @@ struct ScrapeStatementTests {
         let inlined = version >= 120000 ? "NOT MATERIALIZED " : ""
         #expect(statement.sql.contains("clients AS \(inlined)(SELECT * FROM activity WHERE backend_type = 'client backend')"))
         #expect(statement.sql.contains("activity AS MATERIALIZED") == (version >= 120000))
+        // Sessions are counted once, at the finest grain, for every branch that only needs counts.
+        #expect(statement.sql.contains("grouped AS \(version >= 120000 ? "MATERIALIZED " : "")(SELECT backend_type, datid"))
+        #expect(statement.sql.contains("count(*) AS n, min(state_change) AS state_change, min(xact_start) AS xact_start FROM activity"))
         #expect(!statement.sql.contains(";"))
     }
 

@@ -72,8 +72,8 @@ struct DatabaseLimitsCollectorTests {
         #expect(sql.contains("FROM pg_database d"))
         #expect(sql.contains("datconnlimit <> -2"))
         #expect(sql.contains("(NOT d.datistemplate OR s.sessions > 0)"))
-        // Sessions are counted from the shared client-backend CTE, per database oid.
-        #expect(sql.contains("SELECT datid, count(*) AS sessions FROM clients GROUP BY datid"))
+        // Client sessions are added up from the shared per-group counts, per database oid.
+        #expect(sql.contains("SELECT datid, sum(n) AS sessions FROM grouped WHERE backend_type = 'client backend' GROUP BY datid"))
         #expect(sql.contains("ON s.datid = d.oid"))
         #expect(readsOnlySharedCTEs(sql))
         #expect(!sql.contains("FROM activity"))

@@ -84,8 +84,8 @@ struct RoleLimitsCollectorTests {
     @Test func sqlJoinsRolesWithClientSessionCounts() {
         let sql = collector.sql(serverVersion: 160000, options: .init())
         #expect(sql.contains("FROM pg_roles r"))
-        // Sessions are counted from the shared client-backend CTE, per role oid.
-        #expect(sql.contains("SELECT usesysid, count(*) AS sessions FROM clients GROUP BY usesysid"))
+        // Client sessions are added up from the shared per-group counts, per role oid.
+        #expect(sql.contains("SELECT usesysid, sum(n) AS sessions FROM grouped WHERE backend_type = 'client backend' GROUP BY usesysid"))
         #expect(sql.contains("ON s.usesysid = r.oid"))
         #expect(readsOnlySharedCTEs(sql))
         #expect(!sql.contains("FROM activity"))

@@ -178,8 +178,8 @@ struct SessionsCollectorTests {
     @Test(arguments: [100000, 130000, 140000, 170000])
     func sqlReadsClientBackendsFromTheSharedCTE(version: Int) {
         let sql = collector.sql(serverVersion: version, options: .init())
-        // pgwarden's own backend and non-client backends are filtered out once, in ScrapeStatement.
-        #expect(sql.contains("FROM clients"))
+        // pgwarden's own backends are left out in ScrapeStatement; the branch keeps client backends.
+        #expect(sql.contains("FROM grouped WHERE backend_type = 'client backend'"))
         #expect(!sql.contains("FROM activity"))
         #expect(readsOnlySharedCTEs(sql))
         #expect(!sql.contains(";"))
@@ -193,12 +193,17 @@ struct SessionsCollectorTests {
         #expect(!arrayElements(off)[0].contains("application_name"))
         #expect(on.hasSuffix("GROUP BY application_name, datname, usename, state"))
         #expect(arrayElements(on)[0].contains("application_name"))
-        // NULLs are COALESCEd so that such sessions group (and label) as ''.
-        for sql in [off, on] {
+        // NULLs are COALESCEd (in ScrapeStatement's grouped CTE) so that such sessions group
+        // and label as ''; application_name is only grouped by when opted in.
+        let plain = ScrapeStatement(collectors: [collector], serverVersion: 160000, options: .init()).sql
+        let labelled = ScrapeStatement(collectors: [collector], serverVersion: 160000,
+                                       options: CollectorOptions(includeApplicationName: true)).sql
+        for sql in [plain, labelled] {
             #expect(sql.contains("COALESCE(datname::text, '') AS datname"))
             #expect(sql.contains("COALESCE(usename::text, '') AS usename"))
-            #expect(sql.contains("COALESCE(application_name, '') AS application_name"))
         }
+        #expect(plain.contains("''::text AS application_name"))
+        #expect(labelled.contains("COALESCE(application_name, '') AS application_name"))
     }
 
     @Test func sqlArrayFollowsColumns() {
@@ -212,7 +217,7 @@ struct SessionsCollectorTests {
             }
             for (element, column) in zip(elements, columns) {
                 switch column {
-                case "sessions": #expect(element == "count(*)::text")
+                case "sessions": #expect(element == "sum(n)::text")
                 // The oldest timestamp per group first, one age per group (not one per row).
                 case "state_age": #expect(element == "date_part('epoch', now() - min(state_change))::text")
                 case "xact_age": #expect(element == "date_part('epoch', now() - min(xact_start))::text")

@@ -5,7 +5,7 @@ public struct BackendsCollector: Collector {
     public func columns(options: CollectorOptions) -> [String] { ["backend_type", "backends"] }
 
     public func sql(serverVersion: Int, options: CollectorOptions) -> String {
-        "SELECT ARRAY[COALESCE(backend_type, 'unknown'), count(*)::text] FROM activity GROUP BY backend_type ORDER BY 1"
+        "SELECT ARRAY[COALESCE(backend_type, 'unknown'), sum(n)::text] FROM grouped GROUP BY backend_type ORDER BY 1"
     }
 
     public func families(from result: QueryResult, options: CollectorOptions) -> [MetricFamily] {

@@ -19,8 +19,11 @@ public struct CollectorOptions: Sendable, Equatable {
 ///
 /// Every collector's SELECT becomes one branch of the single scrape statement built by
 /// `ScrapeStatement`, so it reads sessions from the shared CTEs, never from pg_stat_activity:
-/// `activity` (every backend except pgwarden's own, read once per scrape) and `clients` (the
-/// client backends among them). It returns one `text[]` column whose elements follow `columns`.
+/// `activity` (every backend except pgwarden's own, read once per scrape), `clients` (the
+/// client backends among them) and `grouped` (activity counted per backend_type, database,
+/// role, state and, when opted in, application_name, with the oldest state_change and
+/// xact_start: n, state_change, xact_start). It returns one `text[]` column whose elements
+/// follow `columns`.
 public protocol Collector: Sendable {
     /// Names of the elements of each returned row, in order.
     func columns(options: CollectorOptions) -> [String]

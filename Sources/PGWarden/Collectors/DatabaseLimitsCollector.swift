@@ -8,7 +8,7 @@ public struct DatabaseLimitsCollector: Collector {
         """
         SELECT ARRAY[d.datname::text, d.datconnlimit::text, \(boolText("d.datallowconn")), \
         COALESCE(s.sessions, 0)::text] FROM pg_database d LEFT JOIN (\
-        SELECT datid, count(*) AS sessions FROM clients GROUP BY datid) AS s \
+        SELECT datid, sum(n) AS sessions FROM grouped WHERE backend_type = 'client backend' GROUP BY datid) AS s \
         ON s.datid = d.oid WHERE d.datconnlimit <> -2 AND (NOT d.datistemplate OR s.sessions > 0) ORDER BY 1
         """
     }

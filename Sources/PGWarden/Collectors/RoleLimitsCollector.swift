@@ -9,7 +9,7 @@ public struct RoleLimitsCollector: Collector {
         """
         SELECT ARRAY[r.rolname::text, r.rolconnlimit::text, \(boolText("r.rolcanlogin")), \
         COALESCE(s.sessions, 0)::text] FROM pg_roles r LEFT JOIN (\
-        SELECT usesysid, count(*) AS sessions FROM clients GROUP BY usesysid) AS s \
+        SELECT usesysid, sum(n) AS sessions FROM grouped WHERE backend_type = 'client backend' GROUP BY usesysid) AS s \
         ON s.usesysid = r.oid WHERE r.rolconnlimit >= 0 OR s.sessions > 0 ORDER BY 1
         """
     }

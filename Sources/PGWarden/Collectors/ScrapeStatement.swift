@@ -17,7 +17,12 @@ public struct ScrapeStatement: Sendable {
             WITH activity AS \(materialized)(SELECT pid, backend_type, datid, datname, usesysid, usename, state, \
             application_name, state_change, xact_start, wait_event_type FROM pg_stat_activity \
             WHERE pid <> pg_backend_pid() AND pid <> ALL($1::int4[])), \
-            clients AS \(inlined)(SELECT * FROM activity WHERE backend_type = 'client backend')
+            clients AS \(inlined)(SELECT * FROM activity WHERE backend_type = 'client backend'), \
+            grouped AS \(materialized)(SELECT backend_type, datid, COALESCE(datname::text, '') AS datname, usesysid, \
+            COALESCE(usename::text, '') AS usename, COALESCE(state, 'unknown') AS state, \
+            \(options.includeApplicationName ? "COALESCE(application_name, '')" : "''::text") AS application_name, \
+            count(*) AS n, min(state_change) AS state_change, min(xact_start) AS xact_start FROM activity \
+            GROUP BY 1, 2, 3, 4, 5, 6, 7)
             """
         for (index, collector) in collectors.enumerated() {
             sql += index == 0 ? "\nSELECT " : "\nUNION ALL SELECT "

@@ -17,10 +17,8 @@ public struct SessionsCollector: Collector {
     public func sql(serverVersion: Int, options: CollectorOptions) -> String {
         let app = options.includeApplicationName ? "application_name, " : ""
         return """
-            SELECT ARRAY[datname, usename, state, \(app)count(*)::text, \(ageSeconds("min(state_change)"))::text, \
-            \(ageSeconds("min(xact_start)"))::text] FROM (SELECT COALESCE(datname::text, '') AS datname, \
-            COALESCE(usename::text, '') AS usename, COALESCE(state, 'unknown') AS state, \
-            COALESCE(application_name, '') AS application_name, state_change, xact_start FROM clients) AS s \
+            SELECT ARRAY[datname, usename, state, \(app)sum(n)::text, \(ageSeconds("min(state_change)"))::text, \
+            \(ageSeconds("min(xact_start)"))::text] FROM grouped WHERE backend_type = 'client backend' \
             GROUP BY \(app)datname, usename, state
             """
     }
