@@ -325,7 +325,7 @@ struct KillHookTests {
         let hook = try HookFixture(fx, policy: "rules:\n" + Self.idleRule(db: db, extra: "    dry_run: true"))
         try "rules:\n  - name: broken\n    match: {alertname: IdleTx}\n    action: obliterate\n".write(toFile: hook.policyPath, atomically: true, encoding: .utf8)
         kill(hook.pgw.process.processIdentifier, SIGHUP)
-        try eventually("the reload is refused") { hook.pgw.log.contains("policy reload failed") }
+        eventually("the reload is refused") { hook.pgw.log.contains("policy reload failed") }
         #expect(hook.pgw.log.contains("obliterate"))
         #expect(try hook.pgw.scrape().value("pgwarden_config_last_reload_successful") == 0)
         #expect(HookFixture.results(try hook.notify([HookFixture.alert(["alertname": "IdleTx"])]).1)[s.pid] == "dry_run")

@@ -10,7 +10,7 @@ final class PGWardenProcess: @unchecked Sendable {
     /// Starts `pgwarden ARGS --web.listen-address 127.0.0.1:0` and waits until it listens.
     init(_ env: TestEnvironment, arguments: [String], environment: [String: String] = [:], listen: Bool = true) throws {
         logPath = "\(env.workDir)/pgwarden-\(uniqueSuffix()).log"
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: env.binary)
         process.arguments = arguments + (listen ? ["--web.listen-address", "127.0.0.1:0"] : [])
         var merged = ProcessInfo.processInfo.environment
