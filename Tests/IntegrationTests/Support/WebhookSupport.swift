@@ -126,9 +126,8 @@ final class WebhookFixture: @unchecked Sendable {
     let canary: TestSession
     let canaryTransactionStart: String
     let target: WebhookTarget
-    let policyPath: String
-    let tokenPath: String
-    let pgw: PGWardenProcess
+    /// pgwarden with the canary policy and a bearer token.
+    let hook: HookFixture
 
     /// `dsn`: the database pgwarden talks to (default: the test server as the superuser).
     init(_ fx: AdminFixture, dsn: String? = nil, extraArguments: [String] = []) throws {
@@ -142,13 +141,7 @@ final class WebhookFixture: @unchecked Sendable {
         try eventually("the canary is idle in transaction") { try admin.state(of: pid) == "idle in transaction" }
         canaryTransactionStart = try fx.admin.run("SELECT xact_start::text FROM pg_stat_activity WHERE pid = $1",
                                                   [String(pid)]).first?[0] ?? ""
-        let token = "tok-\(uniqueSuffix())\(uniqueSuffix())"
-        target = WebhookTarget(token: token, role: role, database: database)
-        let suffix = uniqueSuffix()
-        tokenPath = "\(fx.env.workDir)/webhook-token-\(suffix)"
-        try (token + "\n").write(toFile: tokenPath, atomically: true, encoding: .utf8)
-        policyPath = "\(fx.env.workDir)/webhook-policy-\(suffix).yml"
-        try """
+        hook = try HookFixture(fx, policy: """
             protected_roles: [postgres]
             rules:
               - name: canary-terminate
@@ -159,10 +152,14 @@ final class WebhookFixture: @unchecked Sendable {
                 roles: [\(AlertmanagerJSON.q(role))]
                 databases: [\(AlertmanagerJSON.q(database))]
 
-            """.write(toFile: policyPath, atomically: true, encoding: .utf8)
-        pgw = try PGWardenProcess(fx.env, arguments: ["--dsn", dsn ?? fx.env.dsn(), "--config.file", policyPath,
-                                                      "--webhook.token-file", tokenPath] + extraArguments)
+            """, dsn: dsn, extraArguments: extraArguments)
+        target = WebhookTarget(token: hook.token, role: role, database: database)
     }
+
+    /// The pgwarden process serving the webhook, and its policy and token files.
+    var pgw: PGWardenProcess { hook.pgw }
+    var policyPath: String { hook.policyPath }
+    var tokenPath: String { hook.tokenPath }
 
     /// Stops pgwarden and removes the token and policy files (its log stays, like every test's).
     func stop() {
