@@ -68,7 +68,7 @@ struct Serve: ParsableCommand {
             let signal = signals.wait()
             if signal == SIGHUP {
                 if let hooks {
-                    hooks.policies.reload(logger: logger)
+                    hooks.reload(logger: logger)
                 } else {
                     logger.info("SIGHUP received; nothing to reload without --config.file")
                 }

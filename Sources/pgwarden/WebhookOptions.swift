@@ -58,12 +58,16 @@ struct WebhookOptions: ParsableArguments {
         guard let configFile else { return nil }
         let policies: PolicyStore
         let auth: WebhookAuth
-        do {
-            policies = try PolicyStore(path: configFile)
-            auth = WebhookAuth(
+        let (tokenFile, basicUser, basicPasswordFile) = (self.tokenFile, self.basicUser, self.basicPasswordFile)
+        let loadCredentials: @Sendable () throws -> WebhookAuth = {
+            WebhookAuth(
                 bearerToken: try tokenFile.map { try readSecretFile($0, flag: "--webhook.token-file") },
                 basicUser: basicUser,
                 basicPassword: try basicPasswordFile.map { try readSecretFile($0, flag: "--webhook.basic-auth-password-file") })
+        }
+        do {
+            policies = try PolicyStore(path: configFile)
+            auth = try loadCredentials()
         } catch {
             throw RuntimeError("\(error)")
         }
@@ -82,7 +86,8 @@ struct WebhookOptions: ParsableArguments {
                                   log: ActionLog(logger: Logger(label: "pgwarden.audit")), logger: logger)
         logger.info("webhook enabled", metadata: ["config.file": "\(configFile)", "rules": "\(policy.rules.count)",
                                                   "path": "\(path)", "dry_run": "\(policy.dryRun)"])
-        return WebhookHandler(policies: policies, runner: runner, auth: auth, logger: logger, deadline: deadline,
+        return WebhookHandler(policies: policies, runner: runner, auth: auth,
+                              loadCredentials: auth.isOpen ? nil : loadCredentials, logger: logger, deadline: deadline,
                               forceDryRun: dryRun)
     }
 }

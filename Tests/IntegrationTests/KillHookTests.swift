@@ -335,6 +335,24 @@ struct KillHookTests {
         #expect(HookFixture.results(try hook.notify([HookFixture.alert(["alertname": "IdleTx"])]).1)[s.pid] == "success")
     }
 
+    @Test func sighupRereadsTheTokenFileAndKeepsItWhenUnreadable() throws {
+        let fx = try AdminFixture()
+        defer { fx.cleanUp() }
+        let hook = try HookFixture(fx, policy: "rules:\n" + Self.idleRule(db: try fx.createDatabase()))
+        func status(_ token: String) throws -> Int {
+            try HTTP.request(port: hook.pgw.port, path: "/actions", headers: ["Authorization": "Bearer \(token)"]).status
+        }
+        #expect(try status(hook.token) == 200)
+        try "rotated-\(hook.token)\n".write(toFile: hook.tokenPath, atomically: true, encoding: .utf8)
+        kill(hook.pgw.process.processIdentifier, SIGHUP)
+        try eventually("the new token is in force") { try status("rotated-\(hook.token)") == 200 }
+        #expect(try status(hook.token) == 401, "the old token no longer works")
+        try FileManager.default.removeItem(atPath: hook.tokenPath)
+        kill(hook.pgw.process.processIdentifier, SIGHUP)
+        eventually("the failed re-read is logged") { hook.pgw.log.contains("webhook credentials not re-read") }
+        #expect(try status("rotated-\(hook.token)") == 200, "an unreadable file keeps the credentials in force")
+    }
+
     @Test func startupRefusesBadPolicyAndMissingCredentials() throws {
         let env = try TestEnvironment.load()
         let bad = "\(env.workDir)/bad-\(uniqueSuffix()).yml"

@@ -1,11 +1,14 @@
 import Logging
+import Synchronization
 
 /// POST /webhook: Alertmanager notifications in, guarded actions out. Status codes follow
 /// Alertmanager's retry contract: 2xx done, 5xx retried, other 4xx never retried.
 public final class WebhookHandler: Sendable {
     public let policies: PolicyStore
     public let runner: ActionRunner
-    let auth: WebhookAuth
+    private let credentials: Mutex<WebhookAuth>
+    /// Re-reads the secret files (nil when the credentials come from nowhere to re-read).
+    private let loadCredentials: (@Sendable () throws -> WebhookAuth)?
     let logger: Logger
     let deadline: Duration
     /// --webhook.dry-run: report only, whatever the policy says.
@@ -13,12 +16,15 @@ public final class WebhookHandler: Sendable {
 
     public static let maxBodyBytes = 1 << 20
 
-    public init(policies: PolicyStore, runner: ActionRunner, auth: WebhookAuth, logger: Logger,
+    /// - Parameter loadCredentials: reads the credentials again on `reload` (secret rotation).
+    public init(policies: PolicyStore, runner: ActionRunner, auth: WebhookAuth,
+                loadCredentials: (@Sendable () throws -> WebhookAuth)? = nil, logger: Logger,
                 deadline: Duration = .seconds(5), forceDryRun: Bool = false) {
         self.forceDryRun = forceDryRun
         self.policies = policies
         self.runner = runner
-        self.auth = auth
+        self.credentials = Mutex(auth)
+        self.loadCredentials = loadCredentials
         self.logger = logger
         self.deadline = deadline
     }
@@ -31,6 +37,22 @@ public final class WebhookHandler: Sendable {
             },
             "/actions": Route(methods: ["GET", "HEAD"]) { [self] request in recentActions(request) },
         ]
+    }
+
+    var auth: WebhookAuth { credentials.withLock { $0 } }
+
+    /// SIGHUP: reloads the policy and re-reads the secret files. Each part that fails keeps what
+    /// was in force and logs why.
+    public func reload(logger: Logger) {
+        policies.reload(logger: logger)
+        guard let loadCredentials else { return }
+        do {
+            let fresh = try loadCredentials()
+            credentials.withLock { $0 = fresh }
+            logger.info("webhook credentials re-read")
+        } catch {
+            logger.error("webhook credentials not re-read; the previous ones stay in force", metadata: ["error": "\(error)"])
+        }
     }
 
     func unauthorized() -> HTTPResponse {
