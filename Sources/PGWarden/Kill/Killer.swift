@@ -27,13 +27,11 @@ public final class Killer: Sendable {
     /// Signals `targets` with `action` (cancel or terminate) in one statement that re-checks, at
     /// that moment, the identity (pid and backend_start), the selection, protection, the
     /// superuser rule and signal permission; a target failing any of them is not signalled.
-    public func signal(_ action: KillAction, targets: [SessionRow], selection: Selection, protectedRoles: [String],
-                       ) throws -> [Int32: SignalOutcome] {
+    public func signal(_ action: KillAction, targets: [SessionRow], selection: Selection,
+                       protectedRoles: [String]) throws -> [Int32: SignalOutcome] {
         guard !targets.isEmpty else { return [:] }
-        let (sql, params) = try database.withConnection { _ in
-            Self.statement(action, targets: targets, selection: selection, protectedRoles: protectedRoles,
-                           ownBackends: database.ownBackends.all)
-        }
+        let (sql, params) = Self.statement(action, targets: targets, selection: selection, protectedRoles: protectedRoles,
+                                           ownBackends: database.ownBackends.all)
         let result = try database.execute(sql, params: params).last ?? QueryResult(columns: [], rows: [])
         var outcomes: [Int32: SignalOutcome] = [:]
         for row in result.rows {

@@ -44,10 +44,10 @@ public struct SessionRow: Sendable, Equatable {
 
     /// Every client backend except pgwarden's own ($1: the pids of its other connections), with the guard columns.
     static let listSQL = """
-        SELECT a.pid, a.backend_start::text, EXTRACT(EPOCH FROM a.backend_start)::text, COALESCE(a.datname::text, ''), \
+        SELECT a.pid, a.backend_start::text, date_part('epoch', a.backend_start)::text, COALESCE(a.datname::text, ''), \
         COALESCE(a.usename::text, ''), COALESCE(a.application_name, ''), COALESCE(host(a.client_addr), ''), \
-        COALESCE(a.state, ''), GREATEST(0, EXTRACT(EPOCH FROM now() - a.state_change))::text, \
-        GREATEST(0, EXTRACT(EPOCH FROM now() - a.xact_start))::text, COALESCE(r.rolsuper, false), \
+        COALESCE(a.state, ''), GREATEST(0, \(ageSeconds("a.state_change")))::text, \
+        GREATEST(0, \(ageSeconds("a.xact_start")))::text, COALESCE(r.rolsuper, false), \
         b.datnames, b.usenames, b.apps, \(canSignalSQL) \
         FROM pg_stat_activity a LEFT JOIN pg_roles r ON r.oid = a.usesysid LEFT JOIN (\
         SELECT blocker, array_agg(COALESCE(datname::text, '')) AS datnames, array_agg(COALESCE(usename::text, '')) AS usenames, \
