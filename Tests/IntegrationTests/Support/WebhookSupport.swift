@@ -1,4 +1,5 @@
 import Foundation
+import PGWarden
 import Testing
 
 /// What a webhook request is addressed to: the running pgwarden's credentials and the names
@@ -58,19 +59,7 @@ struct WebhookRequest: Sendable {
 /// that any field can be replaced by something wrong or left out.
 enum AlertmanagerJSON {
     /// A JSON string literal.
-    static func q(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    static func q(_ text: String) -> String { JSONText.quote(text) }
 
     /// `{defaults}` with overrides applied in place: a fragment replaces, nil removes, a new key is appended.
     static func object(_ defaults: [(String, String)], _ overrides: KeyValuePairs<String, String?>) -> String {
