@@ -20,6 +20,7 @@ struct CollectorSQLTests {
             for options in Self.optionSets {
                 let sql = collector.sql(serverVersion: version, options: options)
                 #expect(!sql.contains("pg_stat_activity"), "\(type(of: collector)) must read the shared CTEs")
+                #expect(!sql.contains("pg_stat_get_activity"), "\(type(of: collector)) must read the shared CTEs")
             }
         }
     }
@@ -73,23 +74,44 @@ struct CollectorSQLTests {
         #expect(sql.contains("age <= 42.5)"))
         #expect(!sql.contains("age <= 3600)"))
         #expect(IdleInTransactionCollector().columns(options: options) == ["usename", "b0", "b1", "sessions", "total_age"])
+        // Each session's age is computed once (the subquery is not pulled up into every FILTER).
+        #expect(occurrences(of: "date_part(", in: sql) == 1)
+        #expect(sql.contains("OFFSET 0) AS t GROUP BY usesysid"))
+    }
+
+    @Test func namesAreLookedUpPerGroupNotPerSession() {
+        for collector in [IdleInTransactionCollector(), LocksCollector()] as [any Collector] {
+            let sql = collector.sql(serverVersion: 160000, options: .init())
+            #expect(sql.contains("(SELECT rolname::text FROM pg_roles WHERE oid = "), "\(type(of: collector))")
+            #expect(!sql.contains("usename"), "\(type(of: collector)) groups by oid")
+        }
     }
 }
 
 @Suite("Scrape statement")
 struct ScrapeStatementTests {
     @Test(arguments: CollectorSQLTests.versions)
-    func readsPgStatActivityOnceExcludingOwnBackend(version: Int) {
+    func readsTheSessionListOnceExcludingOwnBackends(version: Int) {
         let statement = ScrapeStatement(collectors: defaultCollectors, serverVersion: version, options: .init())
-        #expect(occurrences(of: "pg_stat_activity", in: statement.sql) == 1)
-        #expect(statement.sql.contains("FROM pg_stat_activity WHERE pid <> pg_backend_pid()"))
-        let inlined = version >= 120000 ? "NOT MATERIALIZED " : ""
-        #expect(statement.sql.contains("clients AS \(inlined)(SELECT * FROM activity WHERE backend_type = 'client backend')"))
+        #expect(occurrences(of: "pg_stat_get_activity(NULL)", in: statement.sql) == 1)
+        #expect(!statement.sql.contains("pg_stat_activity"), "the view's per-session name joins are not needed")
+        #expect(statement.sql.contains("FROM pg_stat_get_activity(NULL) WHERE pid <> pg_backend_pid() AND pid <> ALL($1::int4[])"))
         #expect(statement.sql.contains("activity AS MATERIALIZED") == (version >= 120000))
-        // Sessions are counted once, at the finest grain, for every branch that only needs counts.
-        #expect(statement.sql.contains("grouped AS \(version >= 120000 ? "MATERIALIZED " : "")(SELECT backend_type, datid"))
-        #expect(statement.sql.contains("count(*) AS n, min(state_change) AS state_change, min(xact_start) AS xact_start FROM activity"))
+        // Sessions are counted once, at the finest grain, per oid; names are joined to the groups.
+        #expect(statement.sql.contains("grouped AS \(version >= 120000 ? "MATERIALIZED " : "")(SELECT g.*, COALESCE(d.datname::text, '') AS datname"))
+        #expect(statement.sql.contains("count(*) AS n, min(state_change) AS state_change, min(xact_start) AS xact_start FROM activity GROUP BY 1, 2, 3, 4, 5)"))
+        #expect(statement.sql.contains("LEFT JOIN pg_database d ON d.oid = g.datid LEFT JOIN pg_roles r ON r.oid = g.usesysid"))
         #expect(!statement.sql.contains(";"))
+    }
+
+    @Test func applicationNameIsReadOnlyWhenOptedIn() {
+        let plain = ScrapeStatement(collectors: defaultCollectors, serverVersion: 160000, options: .init())
+        let withApp = ScrapeStatement(collectors: defaultCollectors, serverVersion: 160000,
+                                      options: CollectorOptions(includeApplicationName: true))
+        #expect(!plain.sql.contains("application_name, state_change"))
+        #expect(plain.sql.contains("''::text AS application_name"))
+        #expect(withApp.sql.contains("state, application_name, state_change, xact_start, wait_event_type FROM pg_stat_get_activity"))
+        #expect(withApp.sql.contains("COALESCE(application_name, '') AS application_name"))
     }
 
     @Test func oneTaggedBranchPerCollectorInOrder() {

@@ -110,7 +110,7 @@ struct LocksCollectorTests {
         #expect(arrays.count == 2, "one ARRAY per kind")
         for elements in arrays { #expect(elements.count == Self.columns.count, "\(elements)") }
         #expect(arrays.map { $0.first } == ["'blocked'", "'blocking'"])
-        #expect(arrays.allSatisfy { $0[1].contains("datname") && $0[2].contains("usename") && $0[3] == "count(*)::text" })
+        #expect(arrays.allSatisfy { $0[1].contains("FROM pg_database") && $0[2].contains("FROM pg_roles") && $0[3] == "count(*)::text" })
         #expect(arrays[0][4].contains("since"), "the blocked row carries the longest wait")
         #expect(arrays[1][4] == "'0'")
     }

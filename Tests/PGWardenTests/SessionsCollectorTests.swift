@@ -199,8 +199,8 @@ struct SessionsCollectorTests {
         let labelled = ScrapeStatement(collectors: [collector], serverVersion: 160000,
                                        options: CollectorOptions(includeApplicationName: true)).sql
         for sql in [plain, labelled] {
-            #expect(sql.contains("COALESCE(datname::text, '') AS datname"))
-            #expect(sql.contains("COALESCE(usename::text, '') AS usename"))
+            #expect(sql.contains("COALESCE(d.datname::text, '') AS datname"))
+            #expect(sql.contains("COALESCE(r.rolname::text, '') AS usename"))
         }
         #expect(plain.contains("''::text AS application_name"))
         #expect(labelled.contains("COALESCE(application_name, '') AS application_name"))

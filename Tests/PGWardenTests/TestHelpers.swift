@@ -116,5 +116,5 @@ func familiesThroughScrape(_ collector: any Collector, _ rows: [[String?]], opti
 /// Whether a branch reads sessions only through the shared CTEs (never the view itself, and
 /// never excluding pgwarden's backend on its own: ScrapeStatement does that once).
 func readsOnlySharedCTEs(_ sql: String) -> Bool {
-    !sql.contains("pg_stat_activity") && !sql.contains("pg_backend_pid")
+    !sql.contains("pg_stat_activity") && !sql.contains("pg_stat_get_activity") && !sql.contains("pg_backend_pid")
 }

@@ -19,11 +19,13 @@ public struct CollectorOptions: Sendable, Equatable {
 ///
 /// Every collector's SELECT becomes one branch of the single scrape statement built by
 /// `ScrapeStatement`, so it reads sessions from the shared CTEs, never from pg_stat_activity:
-/// `activity` (every backend except pgwarden's own, read once per scrape), `clients` (the
-/// client backends among them) and `grouped` (activity counted per backend_type, database,
-/// role, state and, when opted in, application_name, with the oldest state_change and
-/// xact_start: n, state_change, xact_start). It returns one `text[]` column whose elements
-/// follow `columns`.
+/// `activity` (every backend except pgwarden's own, read once per scrape: pid, backend_type,
+/// datid, usesysid, state, state_change, xact_start, wait_event_type, and application_name when
+/// opted in; no names) and `grouped` (activity counted per backend_type, database, role, state
+/// and, when opted in, application_name, with the oldest state_change and xact_start: n,
+/// state_change, xact_start, and the datname and usename of each group). Names of other oids
+/// come from `roleName`/`databaseName`. It returns one `text[]` column whose elements follow
+/// `columns`.
 public protocol Collector: Sendable {
     /// Names of the elements of each returned row, in order.
     func columns(options: CollectorOptions) -> [String]
@@ -48,6 +50,16 @@ public let defaultCollectors: [any Collector] = [
 /// which is several times slower per row.
 func ageSeconds(_ column: String) -> String {
     "date_part('epoch', now() - \(column))"
+}
+
+/// The role named by an oid column, '' when it no longer exists (for a handful of groups, not per session).
+func roleName(_ column: String) -> String {
+    "COALESCE((SELECT rolname::text FROM pg_roles WHERE oid = \(column)), '')"
+}
+
+/// The database named by an oid column, '' for none (background processes) or a dropped one.
+func databaseName(_ column: String) -> String {
+    "COALESCE((SELECT datname::text FROM pg_database WHERE oid = \(column)), '')"
 }
 
 /// A boolean column as 't'/'f' text, as PostgreSQL's own output writes it.

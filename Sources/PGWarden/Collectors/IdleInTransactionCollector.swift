@@ -11,11 +11,13 @@ public struct IdleInTransactionCollector: Collector {
         let buckets = options.idleInTransactionBuckets
             .map { "(count(*) FILTER (WHERE age <= \(formatValue($0))))::text, " }
             .joined()
+        // OFFSET 0 keeps the subquery from being pulled up, so each session's age is computed
+        // once rather than once per bucket.
         return """
-            SELECT ARRAY[usename, \(buckets)count(*)::text, COALESCE(sum(age), 0)::text] FROM (\
-            SELECT COALESCE(usename::text, '') AS usename, GREATEST(0, \(ageSeconds("state_change"))) AS age \
-            FROM clients WHERE state IN ('idle in transaction', 'idle in transaction (aborted)')) AS t \
-            GROUP BY usename ORDER BY usename
+            SELECT ARRAY[\(roleName("usesysid")), \(buckets)count(*)::text, COALESCE(sum(age), 0)::text] FROM (\
+            SELECT usesysid, GREATEST(0, \(ageSeconds("state_change"))) AS age FROM activity \
+            WHERE backend_type = 'client backend' AND state IN ('idle in transaction', 'idle in transaction (aborted)') \
+            OFFSET 0) AS t GROUP BY usesysid ORDER BY 1
             """
     }
 

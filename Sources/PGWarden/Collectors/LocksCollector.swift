@@ -14,14 +14,14 @@ public struct LocksCollector: Collector {
             : ""
         let since = serverVersion >= 140000 ? "COALESCE(l.waitstart, w.state_change)" : "w.state_change"
         return """
-            WITH waiting AS (SELECT w.datname, w.usename, pg_blocking_pids(w.pid) AS blockers, \(since) AS since \
+            WITH waiting AS (SELECT w.datid, w.usesysid, pg_blocking_pids(w.pid) AS blockers, \(since) AS since \
             FROM activity w\(waitStarts.isEmpty ? "" : " " + waitStarts) WHERE w.wait_event_type = 'Lock') \
-            SELECT ARRAY['blocked', COALESCE(datname::text, ''), COALESCE(usename::text, ''), count(*)::text, \
+            SELECT ARRAY['blocked', \(databaseName("datid")), \(roleName("usesysid")), count(*)::text, \
             GREATEST(0, \(ageSeconds("min(since)")))::text] FROM waiting WHERE cardinality(blockers) > 0 \
-            GROUP BY datname, usename \
-            UNION ALL SELECT ARRAY['blocking', COALESCE(a.datname::text, ''), COALESCE(a.usename::text, ''), \
+            GROUP BY datid, usesysid \
+            UNION ALL SELECT ARRAY['blocking', \(databaseName("a.datid")), \(roleName("a.usesysid")), \
             count(*)::text, '0'] FROM activity a WHERE a.pid IN (SELECT unnest(blockers) FROM waiting) \
-            GROUP BY a.datname, a.usename
+            GROUP BY a.datid, a.usesysid
             """
     }
 
