@@ -20,7 +20,8 @@ public final class Killer: Sendable {
 
     /// Every client backend except pgwarden's own.
     public func listSessions() throws -> [SessionRow] {
-        SessionRow.rows(from: try database.execute(SessionRow.listSQL, params: [database.ownBackends.arrayLiteral]).last
+        SessionRow.rows(from: try database.executePrepared(name: "pgwarden_sessions", sql: SessionRow.listSQL,
+                                                           params: [database.ownBackends.arrayLiteral]).last
             ?? QueryResult(columns: [], rows: []))
     }
 

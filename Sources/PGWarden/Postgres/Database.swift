@@ -75,6 +75,12 @@ public final class Database: Sendable {
         try withConnection { try $0.execute(sql, params: params, timeout: settings.queryTimeout) }
     }
 
+    /// Runs the statement `sql`, prepared under `name` once per connection (its parse and plan
+    /// are not paid again on every call).
+    public func executePrepared(name: String, sql: String, params: [String?]) throws -> [QueryResult] {
+        try withConnection { try $0.executePrepared(name: name, sql: sql, params: params, timeout: settings.queryTimeout) }
+    }
+
     /// Closes the connection, if any (on shutdown, or to force a reconnect).
     public func disconnect() {
         connection.withLock { $0 = nil }
