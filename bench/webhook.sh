@@ -137,12 +137,18 @@ open_sessions() {  # N sessions of bench_app idle in transaction, checked in pg_
   "$work/holder" "host=$sock port=$port dbname=postgres user=bench_app application_name=bench_webhook" "$N" 300 \
     >"$work/holder.out" 2>"$work/holder.err" &
   holder_pid=$!
-  for _ in $(seq 1200); do
+  for _ in $(seq 2400); do
     grep -q '^ready' "$work/holder.out" 2>/dev/null && break
     kill -0 "$holder_pid" 2>/dev/null || { echo "webhook.sh: holder failed:" >&2; cat "$work/holder.err" >&2; exit 1; }
     sleep 0.05
   done
-  grep -q '^ready' "$work/holder.out" || { echo "webhook.sh: holder not ready after 60 s" >&2; exit 1; }
+  if ! grep -q '^ready' "$work/holder.out"; then
+    echo "webhook.sh: holder not ready after 120 s; its last progress line and the server's view:" >&2
+    tail -n 1 "$work/holder.err" >&2
+    sql -F ' | ' -c "SELECT usename, state, wait_event_type, wait_event, count(*) FROM pg_stat_activity GROUP BY 1, 2, 3, 4" >&2 || true
+    tail -n 20 "$pgdir/server.log" >&2 || true
+    exit 1
+  fi
   local got=""
   for _ in $(seq 200); do
     got=$(sql -c "$count_sql")

@@ -61,6 +61,8 @@ int main(int argc, char **argv) {
         }
         run(conns[i], "BEGIN");
         run(conns[i], "SELECT 1");
+        /* Progress on stderr, so that a holder that hangs shows where (bench/webhook.sh prints it). */
+        if ((i + 1) % 10 == 0 || i + 1 == n) { fprintf(stderr, "webhook_holder: %d/%d in place\n", i + 1, n); fflush(stderr); }
     }
     if (stop) return 1;
     printf("ready %d\n", n);
