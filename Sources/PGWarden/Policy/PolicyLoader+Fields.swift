@@ -1,5 +1,3 @@
-import Yams
-
 /// One YAML mapping of the policy under validation: its entries by key, where it starts and
 /// its key path (`rules[0].match`), so every error can name the line and the key.
 struct PolicyFields {
@@ -10,27 +8,28 @@ struct PolicyFields {
     /// Line where the mapping starts (1-based), when known.
     let line: Int?
     /// The mapping's values by key.
-    private var entries: [String: Node] = [:]
+    private var entries: [String: YAMLNode] = [:]
 
     /// Reads `node` as a mapping whose keys must all be in `allowed`; any other key is an error
     /// naming it and listing the allowed ones, so typos never pass silently.
-    init(_ node: Node, path: String, source: String, allowed: [String]) throws(PolicyError) {
+    init(_ node: YAMLNode, path: String, source: String, allowed: [String]) throws(PolicyError) {
         self.source = source
         self.path = path
-        self.line = node.mark?.line
-        guard case let .mapping(mapping) = node else {
+        self.line = node.line
+        guard case let .mapping(mapping) = node.content else {
             throw PolicyError(source: source, line: line, key: path.isEmpty ? nil : path,
                               message: "must be a mapping of keys (\(allowed.joined(separator: ", "))), got \(Self.describe(node))")
         }
-        for (keyNode, value) in mapping {
-            guard case let .scalar(scalar) = keyNode, keyNode.resolvedTagName != .null else {
-                throw PolicyError(source: source, line: keyNode.mark?.line, key: path.isEmpty ? nil : path,
+        for pair in mapping {
+            let (keyNode, value) = (pair.key, pair.value)
+            guard let scalar = keyNode.scalar, scalar.kind != .null else {
+                throw PolicyError(source: source, line: keyNode.line, key: path.isEmpty ? nil : path,
                                   message: "keys must be plain names, got \(Self.describe(keyNode))")
             }
-            let key = scalar.string
+            let key = scalar.text
             guard allowed.contains(key) else {
                 let hint = Self.suggestion(for: key, among: allowed).map { "did you mean \($0)? " } ?? ""
-                throw PolicyError(source: source, line: keyNode.mark?.line, key: self.path(key),
+                throw PolicyError(source: source, line: keyNode.line, key: self.path(key),
                                   message: "unknown key; \(hint)allowed keys: \(allowed.joined(separator: ", "))")
             }
             entries[key] = value
@@ -41,15 +40,15 @@ struct PolicyFields {
     func path(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
     /// The raw value of `key`, nil when absent.
-    func node(_ key: String) -> Node? { entries[key] }
+    func node(_ key: String) -> YAMLNode? { entries[key] }
 
     /// An error about the value of `key` (at the value's line, or the mapping's when absent).
-    func error(_ key: String, _ node: Node?, _ message: String) -> PolicyError {
-        PolicyError(source: source, line: node?.mark?.line ?? line, key: path(key), message: message)
+    func error(_ key: String, _ node: YAMLNode?, _ message: String) -> PolicyError {
+        PolicyError(source: source, line: node?.line ?? line, key: path(key), message: message)
     }
 
     /// The value of a required key, or an error at this mapping's line saying what to add.
-    func required(_ key: String, _ what: String) throws(PolicyError) -> Node {
+    func required(_ key: String, _ what: String) throws(PolicyError) -> YAMLNode {
         guard let node = entries[key] else { throw error(key, nil, "required key is missing: add \(what)") }
         return node
     }
@@ -65,16 +64,12 @@ struct PolicyFields {
         try scalarString(required(key, what), path: path(key))
     }
 
-    /// An optional boolean written `true` or `false` (YAML's yes/no/on/off are refused).
+    /// An optional boolean written `true` or `false` (YAML 1.1's yes/no/on/off are refused by name).
     func bool(_ key: String) throws(PolicyError) -> Bool? {
         guard let node = entries[key] else { return nil }
-        if case let .scalar(scalar) = node, node.resolvedTagName == .bool {
-            switch scalar.string.lowercased() {
-            case "true": return true
-            case "false": return false
-            default:
-                throw error(key, node, "must be true or false (yes/no/on/off are not accepted), got \(Self.describe(node))")
-            }
+        if let scalar = node.scalar, scalar.kind == .bool { return scalar.text.lowercased() == "true" }
+        if let scalar = node.scalar, scalar.style == .plain, Self.oldBooleans.contains(scalar.text) {
+            throw error(key, node, "must be true or false (yes/no/on/off are not accepted), got \(Self.describe(node))")
         }
         throw error(key, node, "must be true or false, got \(Self.describe(node))\(Self.quotedHint(node))")
     }
@@ -82,7 +77,7 @@ struct PolicyFields {
     /// An optional whole number of at least `minimum`.
     func int(_ key: String, minimum: Int) throws(PolicyError) -> Int? {
         guard let node = entries[key] else { return nil }
-        guard case let .scalar(scalar) = node, node.resolvedTagName == .int, let value = Int(scalar.string), value >= minimum else {
+        guard let scalar = node.scalar, scalar.kind == .int, let value = Int(scalar.text), value >= minimum else {
             throw error(key, node, "must be a whole number >= \(minimum), got \(Self.describe(node))\(Self.quotedHint(node))")
         }
         return value
@@ -91,7 +86,7 @@ struct PolicyFields {
     /// An optional duration such as `10m` (see `parseDuration`).
     func duration(_ key: String) throws(PolicyError) -> Duration? {
         guard let node = entries[key] else { return nil }
-        guard case let .scalar(scalar) = node, let value = parseDuration(scalar.string) else {
+        guard let scalar = node.scalar, let value = parseDuration(scalar.text) else {
             throw error(key, node, "must be a duration: write it like 500ms, 30s, 10m or 1h30m, got \(Self.describe(node))")
         }
         return value
@@ -100,9 +95,9 @@ struct PolicyFields {
     /// An optional list whose items are converted by `convert` (given the item's text, node and key path).
     /// An include list (`includes`) may not be empty: `[]` would silently mean "any".
     func list<T>(_ key: String, includes: Bool = false,
-                 _ convert: (String, Node, String) throws(PolicyError) -> T) throws(PolicyError) -> [T]? {
+                 _ convert: (String, YAMLNode, String) throws(PolicyError) -> T) throws(PolicyError) -> [T]? {
         guard let node = entries[key] else { return nil }
-        guard case let .sequence(sequence) = node else {
+        guard case let .sequence(sequence) = node.content else {
             throw error(key, node, "must be a list, like [a, b], got \(Self.describe(node))")
         }
         if includes && sequence.isEmpty {
@@ -124,11 +119,12 @@ struct PolicyFields {
     /// An optional mapping of names to string values (alert label matchers).
     func stringMap(_ key: String) throws(PolicyError) -> [String: String]? {
         guard let node = entries[key] else { return nil }
-        guard case let .mapping(mapping) = node else {
+        guard case let .mapping(mapping) = node.content else {
             throw error(key, node, "must be a mapping of label names to values, like {severity: warning}, got \(Self.describe(node))")
         }
         var result: [String: String] = [:]
-        for (keyNode, value) in mapping {
+        for pair in mapping {
+            let (keyNode, value) = (pair.key, pair.value)
             let name = try scalarString(keyNode, path: path(key))
             result[name] = try scalarString(value, path: "\(path(key)).\(name)")
         }
@@ -136,34 +132,35 @@ struct PolicyFields {
     }
 
     /// The text of a scalar that must be a non-empty string (numbers are fine: `123` is "123").
-    private func scalarString(_ node: Node, path: String) throws(PolicyError) -> String {
-        guard case let .scalar(scalar) = node else {
-            throw PolicyError(source: source, line: node.mark?.line, key: path,
+    private func scalarString(_ node: YAMLNode, path: String) throws(PolicyError) -> String {
+        guard let scalar = node.scalar else {
+            throw PolicyError(source: source, line: node.line, key: path,
                               message: "must be a single value, got \(Self.describe(node))")
         }
-        guard node.resolvedTagName != .null, !scalar.string.isEmpty else {
-            let hint = scalar.string.isEmpty ? "" : " (quote it if you mean the text \"\(scalar.string)\")"
-            throw PolicyError(source: source, line: node.mark?.line, key: path, message: "must not be empty\(hint)")
+        guard scalar.kind != .null, !scalar.text.isEmpty else {
+            let hint = scalar.text.isEmpty ? "" : " (quote it if you mean the text \"\(scalar.text)\")"
+            throw PolicyError(source: source, line: node.line, key: path, message: "must not be empty\(hint)")
         }
-        return scalar.string
+        return scalar.text
     }
 }
 
 extension PolicyFields {
     /// A short description of a node for error messages: `"ten"`, `a list`, `a mapping`, `nothing`.
-    static func describe(_ node: Node) -> String {
-        switch node {
-        case let .scalar(scalar):
-            return node.resolvedTagName == .null ? "nothing" : "\"\(scalar.string)\""
+    static func describe(_ node: YAMLNode) -> String {
+        switch node.content {
+        case let .scalar(scalar): return scalar.kind == .null ? "nothing" : "\"\(scalar.text)\""
         case .sequence: return "a list"
         case .mapping: return "a mapping"
-        case .alias: return "an alias"
         }
     }
 
+    /// YAML 1.1's other spellings of booleans, which YAML 1.2 (and this loader) read as text.
+    static let oldBooleans: Set<String> = ["yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF"]
+
     /// ` (quoted, so text: remove the quotes)` for a quoted scalar, else nothing.
-    static func quotedHint(_ node: Node) -> String {
-        guard case let .scalar(scalar) = node, scalar.style == .singleQuoted || scalar.style == .doubleQuoted else { return "" }
+    static func quotedHint(_ node: YAMLNode) -> String {
+        guard let scalar = node.scalar, scalar.style == .singleQuoted || scalar.style == .doubleQuoted else { return "" }
         return " (quoted, so text: remove the quotes)"
     }
 
@@ -187,9 +184,4 @@ extension PolicyFields {
         }
         return previous[b.count]
     }
-}
-
-extension Node {
-    /// The node's resolved tag (`int`, `bool`, `null`, `str`...); Yams keeps `Tag.name` internal.
-    var resolvedTagName: Tag.Name { Tag.Name(rawValue: tag.rawValue) }
 }

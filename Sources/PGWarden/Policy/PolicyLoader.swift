@@ -1,5 +1,3 @@
-import Yams
-
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -63,13 +61,13 @@ public enum PolicyLoader {
 
     /// Parses and validates a policy written in YAML; `source` names it in errors.
     public static func parse(_ yaml: String, source: String = "<input>") throws(PolicyError) -> Policy {
-        let document: Node?
+        let document: YAMLNode?
         do {
-            document = try Yams.compose(yaml: yaml)
+            document = try YAMLParser.parse(yaml)
         } catch {
             throw syntaxError(error, source: source)
         }
-        guard let root = document, root.resolvedTagName != .null else {
+        guard let root = document, !root.isNull else {
             throw PolicyError(source: source, key: "rules",
                               message: "no rules: the policy is empty; add a rules list (see examples/pgwarden.yml)")
         }
@@ -80,7 +78,7 @@ public enum PolicyLoader {
         guard let rulesNode = top.node("rules") else {
             throw top.error("rules", nil, "no rules: add a rules list (see examples/pgwarden.yml)")
         }
-        guard case let .sequence(ruleNodes) = rulesNode else {
+        guard case let .sequence(ruleNodes) = rulesNode.content else {
             throw top.error("rules", rulesNode, "must be a non-empty list of rules, got \(PolicyFields.describe(rulesNode))")
         }
         guard !ruleNodes.isEmpty else { throw top.error("rules", rulesNode, "no rules: the list is empty") }
@@ -88,7 +86,7 @@ public enum PolicyLoader {
         for (index, node) in ruleNodes.enumerated() {
             let rule = try parseRule(node, path: "rules[\(index)]", source: source)
             if let first = namesSeen[rule.name] {
-                throw PolicyError(source: source, line: node.mapping?["name"]?.mark?.line, key: "rules[\(index)].name",
+                throw PolicyError(source: source, line: node["name"]?.line, key: "rules[\(index)].name",
                                   message: "\"\(rule.name)\" is already the name of rules[\(first)]; rule names must be unique")
             }
             namesSeen[rule.name] = index
@@ -98,7 +96,7 @@ public enum PolicyLoader {
     }
 
     /// One rule, validated.
-    static func parseRule(_ node: Node, path: String, source: String) throws(PolicyError) -> Rule {
+    static func parseRule(_ node: YAMLNode, path: String, source: String) throws(PolicyError) -> Rule {
         let fields = try PolicyFields(node, path: path, source: source, allowed: ruleKeys)
         let name = try fields.requiredString("name", "name: a unique name for the rule")
         let matchNode = try fields.required("match", "match: {alertname: ...} naming the alert this rule answers")
@@ -138,7 +136,7 @@ public enum PolicyLoader {
         criteria.states = try fields.list("states", includes: true) { (state, node, path) throws(PolicyError) in
             guard sessionStates.contains(state) else {
                 let allowed = sessionStates.map { "\"\($0)\"" }.joined(separator: ", ")
-                throw PolicyError(source: fields.source, line: node.mark?.line, key: path,
+                throw PolicyError(source: fields.source, line: node.line, key: path,
                                   message: "must be one of \(allowed), got \"\(state)\"")
             }
             return state
@@ -162,29 +160,20 @@ public enum PolicyLoader {
     static func cidrs(_ fields: PolicyFields, _ key: String, includes: Bool = false) throws(PolicyError) -> [CIDR] {
         try fields.list(key, includes: includes) { (text, node, path) throws(PolicyError) in
             guard let cidr = CIDR(text) else {
-                throw PolicyError(source: fields.source, line: node.mark?.line, key: path,
+                throw PolicyError(source: fields.source, line: node.line, key: path,
                                   message: "must be an address or range like 10.0.0.0/8 or fd00::/8, got \"\(text)\"")
             }
             return cidr
         } ?? []
     }
 
-    /// A Yams error as a PolicyError at the line Yams reports.
-    static func syntaxError(_ error: any Error, source: String) -> PolicyError {
-        switch error as? YamlError {
-        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
-             let .composer(context, problem, mark, _):
-            let detail = context.map { " (\($0.text) at line \($0.mark.line))" } ?? ""
-            return PolicyError(source: source, line: mark.line, message: "invalid YAML: \(problem)\(detail)")
-        case let .duplicatedKeysInMapping(duplicates, context):
-            return PolicyError(source: source, line: context.mark.line, key: duplicates.first,
+    /// A YAML syntax error as a PolicyError at its line; a key written twice names the key.
+    static func syntaxError(_ error: YAMLError, source: String) -> PolicyError {
+        if let key = error.duplicateKey {
+            return PolicyError(source: source, line: error.line, key: key,
                                message: "key appears more than once in the same mapping (first here); keep one")
-        case let .reader(problem, offset, _, yaml):
-            let line = offset.map { offset in yaml.prefix(offset).reduce(1) { $1 == "\n" ? $0 + 1 : $0 } }
-            return PolicyError(source: source, line: line, message: "unreadable text: \(problem)")
-        default:
-            return PolicyError(source: source, message: "invalid YAML: \(error)")
         }
+        return PolicyError(source: source, line: error.line, message: "invalid YAML: \(error.message)")
     }
 
     /// The whole file as UTF-8 text, or an error saying why it cannot be read and what to do.
