@@ -163,7 +163,7 @@ def cmd_extract_sql(logfile):
     best, params = "", {}
     for i, e in enumerate(entries):
         m = re.search(r"\] pgwarden LOG:  duration: [0-9.]+ ms  (?:statement|execute [^:]+): (.*)", e, re.S)
-        if m and "pg_stat_activity" in m.group(1) and len(m.group(1)) >= len(best):
+        if m and "pg_stat_get_activity" in m.group(1) and len(m.group(1)) >= len(best):
             best, params = m.group(1), {}
             if i + 1 < len(entries):
                 d = re.search(r"DETAIL:  parameters: (.*)", entries[i + 1], re.S)
