@@ -204,6 +204,24 @@ struct PolicyLoaderTests {
         BadPolicy(label: "syntax: bad indent", yaml: "rules:\n  - name: a\n   action: x\n", line: 3, key: nil,
                   message: "invalid YAML"),
         BadPolicy(label: "syntax: tab", yaml: "rules:\n\t- name: a\n", line: 2, key: nil, message: "invalid YAML"),
+        // An unclosed quote must not swallow the keys below it (here rule r's roles and the
+        // start of rule r2), which YAML forbids and would leave one rule without its limits.
+        BadPolicy(label: "syntax: unclosed quote swallowing keys",
+                  yaml: "rules:\n  - name: \"r\n    match: {alertname: A}\n    action: terminate\n    roles: [app]\n"
+                      + "  - name: r2\"\n    match: {alertname: B}\n    action: cancel\n",
+                  line: 3, key: nil, message: "invalid YAML: this line continues the double-quoted value started on line 2"),
+        // Names: a missing comma or `- ` folds two names into one that matches nobody, which
+        // would widen an exclude or protected list; blanks and control characters likewise.
+        .rule("names folded in flow", "    exclude_roles: [postgres\n      admin]", key: "rules[0].exclude_roles[0]",
+              "\"postgres admin\" is written over several lines; a comma or `- ` is probably missing"),
+        .rule("names folded in block", "    roles:\n      - app\n        reporting", line: 6, key: "rules[0].roles[0]",
+              "is written over several lines"),
+        BadPolicy(label: "protected folded", yaml: "protected_roles: [postgres\n  admin]\nrules:\n  - name: r\n    match: {alertname: A}\n    action: cancel\n",
+                  line: 1, key: "protected_roles[0]", message: "is written over several lines"),
+        .rule("name with blank", "    exclude_roles: [\" admin\"]", key: "rules[0].exclude_roles[0]",
+              "\" admin\" starts or ends with a blank, so it would match no name"),
+        .rule("name with control", "    databases: [\"app\\x00x\"]", key: "rules[0].databases[0]", "contains a control character"),
+        .rule("name with tab", "    application_names: [\"a\\tb\"]", key: "rules[0].application_names[0]", "contains a control character"),
     ]
 
     @Test(arguments: badPolicies)

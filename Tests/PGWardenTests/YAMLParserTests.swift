@@ -139,6 +139,15 @@ struct YAMLParserTests {
         #expect(root["quoted key"]?.line == 13)
     }
 
+    @Test func quotedContinuationLinesIndentedMoreThanTheirCollection() throws {
+        let root = try #require(try YAMLParser.parse("a: \"x\n y\"\nb:\n  - 'p\n\n    q'\n  - \"r\\\n    s\"\nc: [\"u\n  v\"]\n"))
+        #expect(Self.render(root) == "{a: \"x y\", b: ['p\nq', \"rs\"], c: [\"u v\"]}")
+        // Empty lines may be indented less; the top level has no collection around it.
+        #expect(Self.render(try YAMLParser.parse("a: 'x\n\n y'\n")) == "{a: 'x\ny'}")
+        #expect(Self.render(try YAMLParser.parse("\"x\ny\"\n")) == "\"x y\"")
+        #expect(Self.render(try YAMLParser.parse("--- 'x\ny'\n")) == "'x y'")
+    }
+
     @Test func flowCollections() throws {
         let root = try #require(try YAMLParser.parse("""
             list: [a, "b", 'c']
@@ -235,8 +244,24 @@ struct YAMLParserTests {
         BadYAML("unclosed mapping before next key", "a: {x: 1\nb: 2\n", line: 2,
                 "the mapping opened with { on line 1 is not closed before this line; add }"),
         BadYAML("missing comma", "a: [\"x\"\n  'y']\n", line: 2, "expected , or ] here, in the list opened with [ on line 1"),
-        BadYAML("unclosed double quote", "a: \"abc\nb: 1\n", line: 3,
+        BadYAML("unclosed double quote", "a: \"abc\nb: 1\n", line: 2,
+                "this line continues the double-quoted value started on line 1 but is not indented more"),
+        BadYAML("unclosed double quote at the end", "a: \"abc\n  b: 1\n", line: 3,
                 "the double-quoted value started on line 1 is never closed"),
+        BadYAML("quoted continuation at the key's indentation", "a: 'x\ny'\n", line: 2,
+                "continues the single-quoted value started on line 1 but is not indented more than the mapping"),
+        BadYAML("quoted continuation at the list's indentation", "- \"x\n- y\"\n", line: 2,
+                "add the missing closing \" on line 1"),
+        BadYAML("quoted continuation of a nested key", "a:\n  b: \"x\n  y\"\n", line: 3,
+                "continues the double-quoted value started on line 2"),
+        BadYAML("quoted continuation indented by a tab only (yaml-test-suite DK95)", "foo: \"bar\n\tbaz\"\n", line: 2,
+                "continues the double-quoted value started on line 1"),
+        BadYAML("escaped line break not indented", "a: \"x\\\ny\"\n", line: 2,
+                "continues the double-quoted value started on line 1"),
+        BadYAML("quoted continuation in a flow list", "a: [\"x\ny\"]\n", line: 2,
+                "continues the double-quoted value started on line 1"),
+        BadYAML("unclosed quote swallowing the next key", "a: \"x\nb: \"\n", line: 2,
+                "continues the double-quoted value started on line 1"),
         BadYAML("unclosed single quote", "a: 'abc", line: 1, "the single-quoted value started on line 1 is never closed"),
         BadYAML("unknown escape", "a: \"C:\\data\"\n", line: 1, "\\d is not an escape sequence"),
         BadYAML("short hex escape", "a: \"\\x4\"\n", line: 1, "\\x must be followed by 2 hexadecimal digits"),

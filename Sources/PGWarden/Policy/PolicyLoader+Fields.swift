@@ -111,9 +111,27 @@ struct PolicyFields {
         return result
     }
 
-    /// An optional list of non-empty strings (non-empty itself when `includes`).
+    /// An optional list of names (roles, databases, application names): non-empty strings, each
+    /// on one line, without surrounding blanks or control characters (non-empty itself when
+    /// `includes`). A name folded from several lines is almost always a missing comma or `- `,
+    /// and a name that matches nothing would silently narrow an exclude or protected list.
     func strings(_ key: String, includes: Bool = false) throws(PolicyError) -> [String]? {
-        try list(key, includes: includes) { (text, _, _) throws(PolicyError) in text }
+        try list(key, includes: includes) { (text, node, path) throws(PolicyError) in
+            if node.scalar?.spansLines == true {
+                throw PolicyError(source: source, line: node.line, key: path,
+                                  message: "\"\(text)\" is written over several lines; a comma or `- ` is probably missing "
+                                      + "between two names; write each name as its own item")
+            }
+            if text.first?.isWhitespace == true || text.last?.isWhitespace == true {
+                throw PolicyError(source: source, line: node.line, key: path,
+                                  message: "\"\(text)\" starts or ends with a blank, so it would match no name; remove the blanks")
+            }
+            if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+                throw PolicyError(source: source, line: node.line, key: path,
+                                  message: "contains a control character (such as a tab, newline or NUL); names cannot hold them")
+            }
+            return text
+        }
     }
 
     /// An optional mapping of names to string values (alert label matchers).

@@ -85,12 +85,15 @@ struct YAMLScalar: Equatable, Sendable {
     var style: Style
     /// Its resolved type.
     var kind: Kind
+    /// True when it was written over several lines (folded into one value).
+    var spansLines: Bool
 
     /// A scalar whose kind is resolved from `text` and `style`.
-    init(_ text: String, style: Style = .plain) {
+    init(_ text: String, style: Style = .plain, spansLines: Bool = false) {
         self.text = text
         self.style = style
         self.kind = style == .plain ? Self.resolve(text) : .string
+        self.spansLines = spansLines
     }
 
     /// The core-schema type of a plain scalar's text.

@@ -101,7 +101,7 @@ extension YAMLParser {
             if anchor != nil { throw fail("an alias cannot have an anchor; remove the &name before it") }
             return try readAlias()
         case UInt8(ascii: "\""), UInt8(ascii: "'"):
-            node = try parseQuoted()
+            node = try parseQuoted(parentIndent: flowParentIndent)
         case _ where anchor != nil && (byte == UInt8(ascii: ",") || byte == close):
             node = try scalarNode("", at: start)
         default:

@@ -154,9 +154,9 @@ extension YAMLParser {
         return YAMLNode(content: content, line: start.line, column: column(of: start))
     }
 
-    /// A new scalar node starting at `start`.
+    /// A new scalar node starting at `start` and ending here.
     mutating func scalarNode(_ text: String, style: YAMLScalar.Style = .plain, at start: Mark) throws(YAMLError) -> YAMLNode {
-        try makeNode(.scalar(YAMLScalar(text, style: style)), at: start)
+        try makeNode(.scalar(YAMLScalar(text, style: style, spansLines: line > start.line)), at: start)
     }
 
     /// Refuses control characters other than tab and line breaks (YAML does not allow them raw).

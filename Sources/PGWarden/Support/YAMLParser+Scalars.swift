@@ -107,8 +107,9 @@ extension YAMLParser {
         return nil
     }
 
-    /// A single- or double-quoted scalar (which may span lines); the position ends after the closing quote.
-    mutating func parseQuoted() throws(YAMLError) -> YAMLNode {
+    /// A single- or double-quoted scalar (which may span lines, each following line indented more
+    /// than `parentIndent`, the block collection around it); the position ends after the closing quote.
+    mutating func parseQuoted(parentIndent: Int) throws(YAMLError) -> YAMLNode {
         let start = mark
         let quote = peek()
         let name = quote == UInt8(ascii: "'") ? "single" : "double"
@@ -132,7 +133,7 @@ extension YAMLParser {
             case UInt8(ascii: "\\") where quote == UInt8(ascii: "\""):
                 text += blanks
                 blanks = []
-                try readEscape(into: &text, quoteStart: start)
+                try readEscape(into: &text, quoteStart: start, parentIndent: parentIndent)
             case UInt8(ascii: " "), UInt8(ascii: "\t"):
                 blanks.append(byte)
                 pos += 1
@@ -142,11 +143,7 @@ extension YAMLParser {
                 while peek() == UInt8(ascii: "\n") {
                     consumeBreak()
                     breaks += 1
-                    if atMarker("---") || atMarker("...") {
-                        throw fail("the \(name)-quoted value started on line \(start.line) is never closed; "
-                                   + "add the closing \(Character(Unicode.Scalar(quote)))")
-                    }
-                    skipBlanks()
+                    try startQuotedLine(parentIndent: parentIndent, quoteStart: start, quote: quote)
                 }
                 text += breaks == 1 ? [UInt8(ascii: " ")] : Array(repeating: UInt8(ascii: "\n"), count: breaks - 1)
             default:
@@ -166,8 +163,28 @@ extension YAMLParser {
         UInt8(ascii: "P"): 0x2029,
     ]
 
+    /// After a line break inside a quoted scalar: refuses a document marker, skips the line's
+    /// indentation and blanks, and refuses a line with text that is not indented more than
+    /// `parentIndent` (YAML requires it; it is nearly always a missing closing quote that would
+    /// otherwise swallow the keys below it).
+    mutating func startQuotedLine(parentIndent: Int, quoteStart: Mark, quote: UInt8) throws(YAMLError) {
+        let name = quote == UInt8(ascii: "'") ? "single" : "double"
+        let closing = Character(Unicode.Scalar(quote))
+        if atMarker("---") || atMarker("...") {
+            throw fail("the \(name)-quoted value started on line \(quoteStart.line) is never closed; add the closing \(closing)")
+        }
+        while peek() == UInt8(ascii: " ") { pos += 1 }
+        let spaces = pos - lineStart
+        skipBlanks()
+        if spaces <= parentIndent && peek() != UInt8(ascii: "\n") && peek() != 0 {
+            throw fail("this line continues the \(name)-quoted value started on line \(quoteStart.line) but is not indented "
+                       + "more than the mapping or list around it; add the missing closing \(closing) on line "
+                       + "\(quoteStart.line), or indent this line")
+        }
+    }
+
     /// Appends the character of the escape sequence at the position (at its backslash).
-    mutating func readEscape(into text: inout [UInt8], quoteStart: Mark) throws(YAMLError) {
+    mutating func readEscape(into text: inout [UInt8], quoteStart: Mark, parentIndent: Int) throws(YAMLError) {
         let backslash = mark
         pos += 1
         let byte = peek()
@@ -178,10 +195,10 @@ extension YAMLParser {
         } else if byte == UInt8(ascii: "\n") {
             // An escaped line break: the lines join without a space; each following empty line is a newline.
             consumeBreak()
-            skipBlanks()
+            try startQuotedLine(parentIndent: parentIndent, quoteStart: quoteStart, quote: UInt8(ascii: "\""))
             while peek() == UInt8(ascii: "\n") {
                 consumeBreak()
-                skipBlanks()
+                try startQuotedLine(parentIndent: parentIndent, quoteStart: quoteStart, quote: UInt8(ascii: "\""))
                 text.append(UInt8(ascii: "\n"))
             }
             return

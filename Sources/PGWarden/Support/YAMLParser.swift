@@ -30,8 +30,10 @@
 /// `[ ]` (write `[{key: value}]`), directives (`%YAML`), tabs in indentation, keys spanning
 /// lines, a key written twice in one mapping (`duplicateKey`), nesting deeper than `maxDepth`
 /// lists and mappings, control characters. Lines inside a flow collection may be indented
-/// freely (as libyaml allows), but a plain scalar there only continues on lines indented more
-/// than the block around the collection.
+/// freely (as libyaml allows), but a plain or quoted scalar there only continues on lines
+/// indented more than the block around the collection. Outside flow collections too, a quoted
+/// scalar continues only on lines indented more than its mapping or list, as YAML requires
+/// (libyaml does not check it; an unclosed quote would otherwise swallow the keys below it).
 struct YAMLParser {
     /// Deepest nesting of lists and mappings accepted (keeps recursion far from the stack's end).
     static let maxDepth = 64
@@ -188,7 +190,7 @@ struct YAMLParser {
             try endLine(after: "the alias")
             return node
         case UInt8(ascii: "\""), UInt8(ascii: "'"):
-            let node = try parseQuoted()
+            let node = try parseQuoted(parentIndent: parentIndent)
             skipBlanks()
             if atKeyColon() {
                 guard node.line == line else { throw fail("a key must be written on one line") }
@@ -282,7 +284,7 @@ struct YAMLParser {
             throw fail("a list or mapping cannot be used as a key; keys are plain names")
         case UInt8(ascii: "\""), UInt8(ascii: "'"):
             let keyLine = line
-            key = try parseQuoted()
+            key = try parseQuoted(parentIndent: indent)
             skipBlanks()
             guard keyLine == line else { throw fail("a key must be written on one line") }
         default:
