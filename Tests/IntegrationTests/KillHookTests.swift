@@ -131,7 +131,7 @@ struct KillHookTests {
         let alert = HookFixture.alert(["alertname": "IdleTx"], fingerprint: "same")
         let first = try hook.notify([alert])
         #expect(HookFixture.results(first.1)[s.pid] == "success")
-        try fx.waitUntilGone([s.pid])
+        try eventually("the terminated session has exited") { try !fx.exists(s.pid) }
         let second = try hook.notify([alert])
         #expect(second.0 == 200)
         #expect(HookFixture.outcome(second.1) == "no matching sessions")
@@ -156,11 +156,13 @@ struct KillHookTests {
         let first = try hook.notify([HookFixture.alert(["alertname": "IdleTx"])]).1
         #expect(count(first, "success") == 2)
         #expect(count(first, "capped") == 4)
-        try fx.waitUntilGone(HookFixture.results(first).filter { $0.value == "success" }.map(\.key))
+        let firstKilled = HookFixture.results(first).filter { $0.value == "success" }.map(\.key)
+        try eventually("the sessions terminated first have exited") { try !firstKilled.contains { try fx.exists($0) } }
         let second = try hook.notify([HookFixture.alert(["alertname": "IdleTx"])]).1
         #expect(count(second, "success") == 1, "only one left in this minute's budget of 3")
         #expect(count(second, "capped") == 3)
-        try fx.waitUntilGone(HookFixture.results(second).filter { $0.value == "success" }.map(\.key))
+        let secondKilled = HookFixture.results(second).filter { $0.value == "success" }.map(\.key)
+        try eventually("the session terminated second has exited") { try !secondKilled.contains { try fx.exists($0) } }
         let third = try hook.notify([HookFixture.alert(["alertname": "IdleTx"])]).1
         #expect(count(third, "success") == 0)
         let alive = try sessions.filter { try fx.exists($0.pid) }.count

@@ -81,16 +81,6 @@ final class AdminFixture: @unchecked Sendable {
         try !admin.run("SELECT 1 FROM pg_stat_activity WHERE pid = $1", [String(pid)]).isEmpty
     }
 
-    /// Waits (at most 10 s) until none of `pids` exists any more: a terminated backend leaves
-    /// pg_stat_activity only once it has exited, a moment after the signal.
-    func waitUntilGone(_ pids: [Int32]) throws {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while try pids.contains(where: { try exists($0) }) {
-            guard ContinuousClock.now < deadline else { throw SetupError("backends \(pids) still exist 10 s after being terminated") }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
-    }
-
     /// Terminates every session the test opened and drops what it created.
     func cleanUp() {
         for db in databases {
