@@ -154,9 +154,12 @@ def cmd_merge(path):
 def cmd_extract_sql(logfile):
     """pgwarden's scrape statement from the server log, runnable in psql.
 
-    pgwarden prepares it once and then executes it with one parameter ($1: the pids of its
-    other connections), so the log shows `execute pgwarden_scrape: <sql>` followed by a
-    `DETAIL:  parameters: $1 = '...'` entry; the parameter is inlined as a literal."""
+    pgwarden prepares it once and then executes it with two parameters ($1: the pids of its
+    other connections; $2: the configuration load time it holds settings for), so the log shows
+    `execute pgwarden_scrape: <sql>` followed by a `DETAIL:  parameters: $1 = '...', $2 = ...`
+    entry; the parameters are inlined as literals. psql's session has another load time than
+    pgwarden's, so there the settings branch runs every time: the cost of pgwarden's first
+    scrape on a connection or after a reload."""
     text = open(logfile, errors="replace").read()
     # Entries start with the %m timestamp; continuation lines of a statement do not.
     entries = re.split(r"\n(?=\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)", text)

@@ -183,4 +183,54 @@ struct SessionMetricsTests {
         #expect(promtool.terminationStatus == 0, "promtool check metrics: \(output)")
         #expect(output.isEmpty, "promtool reported: \(output)")
     }
+
+    /// The settings come from the server's configuration, not pgwarden's session. pgwarden reads
+    /// them once per session and again after every reload; a new session reads them afresh.
+    @Test func settingsFollowReloadsAndNewSessions() throws {
+        let fx = try AdminFixture()
+        defer { fx.cleanUp() }
+        let db = try fx.createDatabase()
+        func setting(_ name: String) throws -> Double? {
+            try fx.admin.run("SELECT reset_val FROM pg_settings WHERE name = $1", [name]).first?[0].flatMap { Double($0) }
+        }
+        let maxConnections = try #require(try setting("max_connections"))
+        let statementTimeoutMs = try #require(try setting("statement_timeout"))
+        let pgw = try PGWardenProcess(fx.env, arguments: ["--dsn", fx.env.dsn(database: db)])
+        defer { pgw.stop() }
+        defer {
+            _ = try? fx.admin.run("ALTER SYSTEM RESET idle_in_transaction_session_timeout")
+            _ = try? fx.admin.run("SELECT pg_reload_conf()")
+        }
+        // The first scrape reads them; the next ones get the same values from what pgwarden holds.
+        for scrape in 1...3 {
+            let m = try pgw.scrape()
+            #expect(m.value("pg_max_connections") == maxConnections, "scrape \(scrape)")
+            #expect(m.value("pg_setting_statement_timeout_seconds") == statementTimeoutMs / 1000,
+                    "scrape \(scrape): the server's statement_timeout, not the 5 s pgwarden sets on its own session")
+            #expect(m.value("pg_setting_idle_in_transaction_session_timeout_seconds") == 0, "scrape \(scrape)")
+            #expect(m.value("pg_setting_idle_session_timeout_seconds") == 0, "scrape \(scrape)")
+        }
+
+        // A database-level setting reaches new sessions only, without a reload: the running
+        // session keeps its value, and the one pgwarden opens after losing it has the new one.
+        // (Before any reload, so that both sessions have the same configuration load time.)
+        try fx.admin.run("ALTER DATABASE \(quoteIdent(db)) SET idle_session_timeout = '7d'")
+        #expect(try pgw.scrape().value("pg_setting_idle_session_timeout_seconds") == 0)
+        try fx.admin.run("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'pgwarden'", [db])
+        try eventually("the new session's value is scraped") {
+            let m = try pgw.scrape()
+            return m.value("pg_up") == 1 && m.value("pg_setting_idle_session_timeout_seconds") == 604800
+        }
+        // A reload (7 days: long enough not to end any other test's session).
+        try fx.admin.run("ALTER SYSTEM SET idle_in_transaction_session_timeout = '7d'")
+        try fx.admin.run("SELECT pg_reload_conf()")
+        try eventually("a scrape shows the reloaded value") {
+            try pgw.scrape().value("pg_setting_idle_in_transaction_session_timeout_seconds") == 604800
+        }
+        #expect(try pgw.scrape().value("pg_setting_idle_in_transaction_session_timeout_seconds") == 604800)
+
+        let m = try pgw.scrape()
+        #expect(m.value("pg_max_connections") == maxConnections)
+        #expect(m.value("pg_setting_idle_session_timeout_seconds") == 604800)
+    }
 }

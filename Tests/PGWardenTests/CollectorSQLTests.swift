@@ -138,7 +138,50 @@ struct ScrapeStatementTests {
         #expect(parts[1].rows == [["max_connections", "100", ""]])
     }
 
+    @Test func settingsBranchRunsOnlyAfterAReload() {
+        let statement = ScrapeStatement(collectors: [BackendsCollector(), SettingsCollector()], serverVersion: 160000,
+                                        options: .init())
+        let gate = "WHERE pg_conf_load_time() IS DISTINCT FROM $2::timestamptz"
+        #expect(statement.sql.contains(") AS q1(r) \(gate)"))
+        #expect(!statement.sql.contains(") AS q0(r) WHERE"), "session branches run on every scrape")
+        #expect(statement.sql.hasSuffix(
+            "\nUNION ALL SELECT -1 AS section, ARRAY[pg_conf_load_time()::text, CASE WHEN pg_conf_load_time() IS DISTINCT FROM $2::timestamptz THEN 't' ELSE 'f' END]"))
+        #expect(SettingsCollector().readsConfiguration)
+        #expect(defaultCollectors.filter(\.readsConfiguration).count == 1)
+    }
+
+    @Test func heldSettingsStandInWhenTheBranchDidNotRun() throws {
+        let statement = ScrapeStatement(collectors: [BackendsCollector(), SettingsCollector()], serverVersion: 160000,
+                                        options: .init())
+        let loaded = "2026-11-21 10:00:00.123456+00"
+        let first: [[String?]] = [["0", "{\"client backend\",3}"], ["1", "{max_connections,100,\"\"}"], ["-1", "{\"\(loaded)\",t}"]]
+        let (parts, held) = try statement.results(QueryResult(columns: ["section", "r"], rows: first), held: nil)
+        #expect(parts[1].rows == [["max_connections", "100", ""]])
+        #expect(held?.loadTime == loaded)
+
+        // Same load time: the server skipped the branch; the held rows stand in, sessions are fresh.
+        let second: [[String?]] = [["0", "{\"client backend\",4}"], ["-1", "{\"\(loaded)\",f}"]]
+        let (again, heldAgain) = try statement.results(QueryResult(columns: ["section", "r"], rows: second), held: held)
+        #expect(again[0].rows == [["client backend", "4"]])
+        #expect(again[1].rows == [["max_connections", "100", ""]])
+        #expect(heldAgain == held)
+
+        // After a reload the branch ran again: its rows replace the held ones.
+        let reloaded = "2026-11-21 11:00:00+00"
+        let third: [[String?]] = [["1", "{max_connections,200,\"\"}"], ["-1", "{\"\(reloaded)\",t}"]]
+        let (fresh, heldFresh) = try statement.results(QueryResult(columns: ["section", "r"], rows: third), held: held)
+        #expect(fresh[1].rows == [["max_connections", "200", ""]])
+        #expect(heldFresh?.loadTime == reloaded)
+
+        // Skipped without anything held cannot happen ($2 was NULL); it is an error, not empty settings.
+        #expect(throws: PostgresError.self) {
+            try statement.results(QueryResult(columns: ["section", "r"], rows: second), held: nil)
+        }
+    }
+
     @Test(arguments: [
+        ["-1", "{2026-11-21}"],  // configuration row without the flag
+        ["-1", "{2026-11-21,maybe}"],
         ["7", "{a,1}"],          // no such section
         ["0", "{a,1,2}"],        // wrong element count
         ["0", "not an array"],

@@ -33,6 +33,13 @@ public protocol Collector: Sendable {
     func sql(serverVersion: Int, options: CollectorOptions) -> String
     /// The families built from the branch's rows.
     func families(from result: QueryResult, options: CollectorOptions) -> [MetricFamily]
+    /// True when the branch's rows change only when the session re-reads the configuration
+    /// (pg_settings' reset_val): `ScrapeStatement` then runs it only after a reload.
+    var readsConfiguration: Bool { get }
+}
+
+extension Collector {
+    public var readsConfiguration: Bool { false }
 }
 
 /// The collectors pgwarden runs on every scrape, in exposition order.

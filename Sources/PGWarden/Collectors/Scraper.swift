@@ -25,6 +25,8 @@ public final class Scraper: Sendable {
         var coalesced = 0
         var statements: [Int: ScrapeStatement] = [:]
         var wasUp: Bool?
+        /// Settings rows held for the connection with this serial (see `ScrapeStatement`).
+        var configuration: (connection: UInt64, rows: ScrapeStatement.HeldConfiguration)?
     }
 
     /// - Parameter extraFamilies: families of other parts (webhook, actions) added to every scrape.
@@ -60,10 +62,13 @@ public final class Scraper: Sendable {
         do {
             let (result, serverVersion) = try database.withConnection { conn in
                 let statement = statement(serverVersion: conn.serverVersion)
+                let held = stats.withLock { s in s.configuration.flatMap { $0.connection == conn.serial ? $0.rows : nil } }
                 let results = try conn.executePrepared(name: "pgwarden_scrape", sql: statement.sql,
-                                                       params: [database.ownBackends.arrayLiteral],
+                                                       params: [database.ownBackends.arrayLiteral, held?.loadTime],
                                                        timeout: database.settings.queryTimeout)
-                return (try statement.split(results.last ?? QueryResult(columns: [], rows: [])), conn.serverVersion)
+                let (parts, hold) = try statement.results(results.last ?? QueryResult(columns: [], rows: []), held: held)
+                stats.withLock { $0.configuration = hold.map { (conn.serial, $0) } }
+                return (parts, conn.serverVersion)
             }
             for (collector, result) in zip(collectors, result) {
                 families += collector.families(from: result, options: options)

@@ -25,6 +25,9 @@ public struct SettingsCollector: Collector {
 
     public init() {}
 
+    /// reset_val changes only when the session re-reads the configuration files.
+    public var readsConfiguration: Bool { true }
+
     public func sql(serverVersion: Int, options: CollectorOptions) -> String {
         let names = Self.settings.filter { serverVersion >= $0.since }.map { "'\($0.name)'" }.joined(separator: ", ")
         // reset_val, not setting: pgwarden SETs its own statement_timeout; reset_val is what the

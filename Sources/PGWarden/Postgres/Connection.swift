@@ -1,4 +1,5 @@
 import CLibPQ
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -19,9 +20,13 @@ public final class PGConnection: @unchecked Sendable {
     public let backendPID: Int32
     /// Names of the statements prepared on this connection.
     private var prepared: Set<String> = []
+    /// Unique in this process: tells a new connection (a new session) from the one before it.
+    public let serial: UInt64
+    private static let opened = Atomic<UInt64>(0)
 
     private init(conn: OpaquePointer) {
         self.conn = conn
+        self.serial = Self.opened.add(1, ordering: .relaxed).newValue
         self.serverVersion = Int(PQserverVersion(conn))
         self.backendPID = PQbackendPID(conn)
     }
