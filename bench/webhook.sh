@@ -63,11 +63,54 @@ cleanup() {
   trap - EXIT INT TERM
   stop_pid "$warden_pid"; stop_pid "$holder_pid"
   "$root/scripts/pg-cluster.sh" stop "$pgdir" >/dev/null 2>&1 || true
+  cgroups_remove
   if [ "${KEEP_WORK:-0}" = 1 ]; then echo "webhook.sh: work directory kept: $work" >&2; else rm -rf "$work"; fi
   exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# cpu cgroups for the "own cgroups" rows: PostgreSQL's processes in one, pgwarden in another,
+# which is where systemd puts two services once the cpu controller is on for their slice (any
+# unit with CPUWeight= turns it on). Root only; cgroup v1 (a mounted cpu hierarchy) or v2 (cpu in
+# the root's cgroup.controllers). cg_base is empty when neither is usable.
+cg_base="" cg_top=""
+cgroups_setup() {
+  [ "$(id -u)" -eq 0 ] || return 0
+  if grep -qw cpu /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
+    cg_base=/sys/fs/cgroup
+    grep -qw cpu "$cg_base/cgroup.subtree_control" || echo +cpu >"$cg_base/cgroup.subtree_control" || { cg_base=""; return 0; }
+  elif [ -w /sys/fs/cgroup/cpu/cgroup.procs ]; then
+    cg_base=/sys/fs/cgroup/cpu
+  else
+    return 0
+  fi
+  cg_top=$cg_base/pgwarden-bench-$$
+  if mkdir "$cg_top" &&
+     { [ "$cg_base" != /sys/fs/cgroup ] || echo +cpu >"$cg_top/cgroup.subtree_control"; } &&
+     mkdir "$cg_top/postgres" "$cg_top/pgwarden"; then
+    return 0
+  fi
+  cgroups_remove; cg_base="" cg_top=""
+}
+cgroup_of() {  # cgroup_of PID: its cpu cgroup path (v1 "N:...cpu...:/path", v2 "0::/path")
+  if [ "$cg_base" = /sys/fs/cgroup ]; then sed -n 's/^0:://p' "/proc/$1/cgroup"
+  else awk -F: '$2 ~ /(^|,)cpu(,|$)/ {print $3}' "/proc/$1/cgroup"; fi
+}
+cgroup_move() {  # cgroup_move DIR PID...: whole processes into the cgroup directory DIR
+  local dir=$1 p; shift
+  for p in "$@"; do echo "$p" >"$dir/cgroup.procs" 2>/dev/null || true; done
+}
+cgroups_remove() {
+  [ -n "$cg_top" ] && [ -d "$cg_top" ] || return 0
+  local d p
+  for d in "$cg_top/postgres" "$cg_top/pgwarden"; do
+    [ -d "$d" ] || continue
+    for p in $(cat "$d/cgroup.procs" 2>/dev/null); do echo "$p" >"$cg_base/cgroup.procs" 2>/dev/null || true; done
+    rmdir "$d" 2>/dev/null || true
+  done
+  rmdir "$cg_top" 2>/dev/null || true
+}
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -116,7 +159,8 @@ python3 "$here/webhook_measure.py" payload BenchIdleTx "$work/alert.json"
 python3 "$here/webhook_measure.py" payload BenchIdleTxDry "$work/alert-dry.json"
 
 wport=$(free_port)
-"$pgwarden" --web.listen-address "127.0.0.1:$wport" \
+# In a session of its own, as a service manager starts it (so also a scheduling autogroup of its own).
+setsid "$pgwarden" --web.listen-address "127.0.0.1:$wport" \
   --dsn "host=127.0.0.1 port=$port user=postgres password=postgres dbname=postgres" \
   --config.file "$work/policy.yml" --webhook.token-file "$work/token" >"$work/pgwarden.log" 2>&1 &
 warden_pid=$!
@@ -192,6 +236,12 @@ v_wait="bare \`pg_terminate_backend(pid, 2000)\` (psql \\timing)"
 # that has to answer (the server's, pgwarden, curl) queues behind them.
 v_warden_pin="pgwarden webhook POST, PostgreSQL on CPU 1, pgwarden and curl on CPU 0"
 v_bare_pin="bare \`pg_terminate_backend(pid)\` (psql \\timing), PostgreSQL on CPU 1, psql on CPU 0"
+# The same two with PostgreSQL and pgwarden each in a cpu cgroup of its own: what systemd does
+# with two services once either sets CPUWeight=. An exiting process leaves its scheduling
+# autogroup (sched_autogroup_exit_task) and competes on its own at the top level, so N backends
+# terminated at once crowd out every other group; a cgroup keeps them in PostgreSQL's share.
+v_warden_cg="pgwarden webhook POST, PostgreSQL and pgwarden each in a cpu cgroup of its own (systemd services with CPUWeight=)"
+v_bare_cg="bare \`pg_terminate_backend(pid)\` (psql \\timing), PostgreSQL in a cpu cgroup of its own"
 variants=("$v_warden" "$v_bare")
 if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then variants+=("$v_warden_pin" "$v_bare_pin"); fi
 # The (pid, timeout) form waits up to the timeout for each backend in turn (10 s for 100 here);
@@ -206,14 +256,32 @@ pin() {
   taskset -a -p -c "$rest" "$warden_pid" >/dev/null
 }
 all_cpus="0-$(($(nproc) - 1))"
+cgroups_setup
+pg_cgroup="" warden_cgroup=""
+if [ -n "$cg_base" ]; then pg_cgroup=$(cgroup_of "$pm_pid"); warden_cgroup=$(cgroup_of "$warden_pid"); fi
+# in_cgroups on|off: the postmaster and every server process into $cg_top/postgres, pgwarden into
+# $cg_top/pgwarden; or back where they were.
+in_cgroups() {
+  if [ "$1" = on ]; then
+    cgroup_move "$cg_top/postgres" "$pm_pid" $(pgrep -P "$pm_pid")
+    cgroup_move "$cg_top/pgwarden" "$warden_pid"
+  else
+    cgroup_move "$cg_base$pg_cgroup" "$pm_pid" $(pgrep -P "$pm_pid")
+    cgroup_move "$cg_base$warden_cgroup" "$warden_pid"
+  fi
+}
+cg_note="- cgroup rows: PostgreSQL's server processes in $cg_top/postgres, pgwarden in $cg_top/pgwarden, during the request only."
+if [ -n "$cg_base" ]; then variants+=("$v_warden_cg" "$v_bare_cg")
+else cg_note="- cgroup rows skipped: they need root and a cpu controller (cgroup v1 cpu hierarchy or v2 with cpu)."; fi
 
 measure() {  # measure VARIANT -> "MS<TAB>ok" or "MS<TAB>fail: WHAT" on stdout
-  local res code secs stmt client=()
+  local res code secs stmt client=() grouped=0
   case "$1" in
     "$v_warden_pin"|"$v_bare_pin") pin 1 0; client=(taskset -c 0) ;;
+    "$v_warden_cg"|"$v_bare_cg") in_cgroups on; grouped=1 ;;
   esac
   case "$1" in
-    "$v_warden"|"$v_dry"|"$v_warden_pin")
+    "$v_warden"|"$v_dry"|"$v_warden_pin"|"$v_warden_cg")
       local payload=$work/alert.json want=success
       [ "$1" = "$v_dry" ] && payload=$work/alert-dry.json want=dry_run
       res=$("${client[@]}" curl -sS -o "$work/resp.json" -w '%{http_code} %{time_total}' --max-time 30 \
@@ -231,6 +299,7 @@ measure() {  # measure VARIANT -> "MS<TAB>ok" or "MS<TAB>fail: WHAT" on stdout
       ;;
   esac
   [ ${#client[@]} -eq 0 ] || pin "$all_cpus" "$all_cpus"
+  [ "$grouped" = 0 ] || in_cgroups off
 }
 
 : >"$work/times.tsv"
@@ -310,6 +379,7 @@ EOF
   failed=$(python3 "$here/webhook_measure.py" failures "$work/times.tsv")
   if [ -n "$failed" ]; then echo "$failed"; else echo "- every run passed its check."; fi
   echo "$left_note"
+  echo "$cg_note"
   if [ -n "$diag" ]; then echo; echo "$diag"; fi
   echo
   echo "Total run time: ${elapsed} s."
