@@ -8,8 +8,10 @@ packages=(libpq-dev libmicrohttpd-dev pkg-config)
 commands=(pkg-config)
 case "$need" in
   build) ;;
-  test|demo) packages+=(postgresql postgresql-client prometheus prometheus-alertmanager curl python3)
-             commands+=(psql promtool amtool prometheus prometheus-alertmanager curl python3) ;;
+  test) packages+=(postgresql postgresql-client prometheus prometheus-alertmanager curl python3 systemd)
+        commands+=(psql promtool amtool prometheus prometheus-alertmanager curl python3 systemd-analyze) ;;
+  demo) packages+=(postgresql postgresql-client prometheus prometheus-alertmanager curl python3)
+        commands+=(psql promtool amtool prometheus prometheus-alertmanager curl python3) ;;
   bench) packages+=(postgresql postgresql-client prometheus-postgres-exporter curl python3)
          commands+=(psql prometheus-postgres-exporter curl python3) ;;
   *) echo "deps.sh: unknown set '$need' (use build, test, bench or demo)" >&2; exit 2 ;;

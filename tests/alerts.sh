@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks the monitoring files: Prometheus rules and their unit tests (alerts/), the example
-# Prometheus and Alertmanager configurations (examples/) and the Grafana dashboards (dashboards/).
+# Prometheus and Alertmanager configurations and systemd unit (examples/) and the Grafana
+# dashboards (dashboards/).
 # Run by `make test` (scripts/test.sh) from the repository root; runs alone too: bash tests/alerts.sh
 # Without promtool/amtool the checks are skipped, unless CI=true, where that is a failure.
 set -uo pipefail
@@ -27,13 +28,13 @@ check() {
 
 # promtool/amtool are required in CI and skipped (with a note) elsewhere.
 have_tools=1
-for tool in promtool amtool python3; do
+for tool in promtool amtool python3 systemd-analyze; do
   if ! command -v "$tool" >/dev/null 2>&1; then
     if [ "${CI:-}" = true ]; then
-      echo "missing $tool (apt-get install prometheus prometheus-alertmanager python3)" >"$log"
+      echo "missing $tool (apt-get install prometheus prometheus-alertmanager python3 systemd)" >"$log"
       fail "$tool installed"
     else
-      echo "SKIP: $tool not installed (apt-get install prometheus prometheus-alertmanager python3); CI=true makes this a failure"
+      echo "SKIP: $tool not installed (apt-get install prometheus prometheus-alertmanager python3 systemd); CI=true makes this a failure"
     fi
     have_tools=0
   fi
@@ -118,7 +119,29 @@ rule_files_resolve() {
 }
 check "promtool check config examples/prometheus.yml (rule_files resolve)" rule_files_resolve
 
-# 6. Dashboards: JSON parses; panels have descriptions; every expr names only exported metrics or
+# 6. systemd unit example: systemd-analyze finds nothing to say (it warns, and still exits 0, on
+#    unknown keys and bad values), and pgwarden knows every flag its ExecStart passes.
+unit_clean() {
+  local bin=${PGWARDEN_BIN:-.build/debug/pgwarden} unit=$tmpdir/pgwarden.service out
+  [ -x "$bin" ] || { echo "no pgwarden binary at $bin (build first, or set PGWARDEN_BIN)"; return 1; }
+  # The binary's real path stands in for /usr/local/bin/pgwarden, which verify wants executable.
+  sed "s|/usr/local/bin/pgwarden|$(realpath "$bin")|" examples/pgwarden.service >"$unit"
+  out=$(systemd-analyze verify "$unit" 2>&1); local rc=$?
+  echo "$out"
+  [ $rc -eq 0 ] && [ -z "$out" ] || return 1
+  grep -q '^CPUWeight=' examples/pgwarden.service || { echo "no CPUWeight= (see the comment above it)"; return 1; }
+  local help flags flag
+  help=$("$bin" serve --help 2>&1)
+  flags=$(sed -n '/^ExecStart=/,/^[A-Z]/p' examples/pgwarden.service | grep -oE -- '--[a-z][a-z.-]*' | sort -u)
+  [ -n "$flags" ] || { echo "no flags found in ExecStart"; return 1; }
+  for flag in $flags; do
+    grep -qE -- "(^|[ ,])$flag([ ,=<]|$)" <<<"$help" || { echo "pgwarden serve does not know $flag"; return 1; }
+  done
+  echo "flags known: $flags"
+}
+check "examples/pgwarden.service (systemd-analyze verify, ExecStart flags)" unit_clean
+
+# 7. Dashboards: JSON parses; panels have descriptions; every expr names only exported metrics or
 #    recording rules and filters on $instance/$datname/$usename where the metric has those labels.
 #    The exprs (variables substituted) are then checked as PromQL by promtool.
 dashboard_lint() {
