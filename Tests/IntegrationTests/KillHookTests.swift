@@ -248,6 +248,43 @@ struct KillHookTests {
         #expect(s.wasTerminated())
     }
 
+    /// The connection is lost right after the kill statement reached the server: the server
+    /// ran it, pgwarden cannot know. It must not send it again (a second run would find the
+    /// sessions gone and report "gone"); each session gets an audit record "unknown", the
+    /// answer is 503, and Alertmanager's retry finds nothing left to do.
+    @Test func killStatementLostMidwayIsAuditedAsUnknown() throws {
+        let fx = try AdminFixture()
+        defer { fx.cleanUp() }
+        let db = try fx.createDatabase()
+        let app = try fx.createRole("pgw_app")
+        let a = try fx.connect(role: app, database: db), b = try fx.connect(role: app, database: db)
+        try a.idleInTransaction()
+        try b.idleInTransaction()
+        Thread.sleep(forTimeInterval: 1.2)
+        let proxy = try FaultProxy(upstreamPort: fx.env.port)
+        defer { proxy.stop() }
+        let dsn = "host=127.0.0.1 port=\(proxy.port) user=postgres password=postgres dbname=\(libpqQuote(db)) connect_timeout=5"
+        let hook = try HookFixture(fx, policy: "rules:\n" + Self.idleRule(db: db), dsn: dsn)
+        let alert = HookFixture.alert(["alertname": "IdleTx", "datname": db])
+
+        proxy.cutAfter("pg_terminate_backend(t.pid)")
+        let (status, _) = try hook.notify([alert])
+        #expect(status == 503)
+        try eventually("the server ran the kill statement") { try !fx.exists(a.pid) && !fx.exists(b.pid) }
+        let actions = try HTTP.request(port: hook.pgw.port, path: "/actions", headers: ["Authorization": "Bearer \(hook.token)"]).body
+        for pid in [a.pid, b.pid] {
+            #expect(actions.contains("\"pid\":\(pid),"), "pid \(pid) has an audit record")
+        }
+        #expect(actions.components(separatedBy: "\"action\":\"terminate\",\"result\":\"unknown\"").count - 1 == 2)
+        #expect(!actions.contains("\"result\":\"gone\""), "the statement was not sent a second time")
+        #expect(try hook.pgw.scrape().value("pgwarden_actions_total", ["rule": "idle-tx", "action": "terminate", "result": "unknown"]) == 2)
+
+        // Alertmanager retries the 503: nothing matches any more.
+        let (again, json) = try hook.notify([alert])
+        #expect(again == 200)
+        #expect(HookFixture.outcome(json) == "no matching sessions")
+    }
+
     @Test func leastPrivilegeRoleSkipsSuperusersWithoutFailingTheBatch() throws {
         let fx = try AdminFixture()
         defer { fx.cleanUp() }

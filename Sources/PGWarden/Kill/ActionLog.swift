@@ -13,7 +13,7 @@ public struct ActionRecord: Sendable, Equatable {
     public var fingerprint: String
     public var session: SessionRow
     public var action: KillAction
-    /// success, dry_run, gone, protected, not_permitted, capped or error.
+    /// success, dry_run, gone, protected, not_permitted, capped, error or unknown.
     public var result: String
     public var dryRun: Bool
 
@@ -56,7 +56,9 @@ public final class ActionLog: Sendable {
     public func record(_ records: [ActionRecord]) {
         for r in records {
             let acted = r.result == "success" || r.result == "dry_run"
-            logger.log(level: r.result == "error" ? .error : .info, acted ? "session acted on" : "session skipped",
+            let level: Logger.Level = r.result == "error" || r.result == "unknown" ? .error : .info
+            let message: Logger.Message = acted ? "session acted on" : r.result == "unknown" ? "session perhaps acted on" : "session skipped"
+            logger.log(level: level, message,
                        metadata: [
                            "rule": "\(r.rule)", "alert.name": "\(r.alertname)", "alert.fingerprint": "\(r.fingerprint)",
                            "backend.pid": "\(r.session.pid)", "datname": "\(r.session.datname)",
@@ -90,7 +92,7 @@ public final class ActionLog: Sendable {
     public func families() -> [MetricFamily] {
         let s = state.withLock { $0 }
         var actions = MetricFamily("pgwarden_actions_total", .counter,
-            help: "Sessions acted on or skipped, by rule, action and result (success, dry_run, gone, protected, not_permitted, capped, error).")
+            help: "Sessions acted on or skipped, by rule, action and result (success, dry_run, gone, protected, not_permitted, capped, error, unknown).")
         for key in s.actions.keys.sorted() {
             let parts = key.split(separator: "\u{0}", omittingEmptySubsequences: false).map(String.init)
             actions.add(Double(s.actions[key]!), [("rule", parts[0]), ("action", parts[1]), ("result", parts[2])])

@@ -32,10 +32,15 @@ public final class ActionRunner: Sendable {
     /// Acts on the sessions `selection` picks under `rule` and returns the records. An escalation's
     /// terminate step runs later, after the grace period, on a background queue; `onEscalated`
     /// receives its records (tests and the CLI wait for it).
+    ///
+    /// When a kill statement fails (a timeout, a lost connection), the sessions it was about
+    /// may or may not have been signalled: each gets an audit record with result `unknown`, and
+    /// counts against the per-minute cap, before the error is thrown (the webhook answers 5xx,
+    /// so Alertmanager retries, and the retry acts only on sessions that still match).
     @discardableResult
     public func run(rule: Rule, selection: Selection, protectedRoles: [String], dryRun: Bool, alert: AlertRef,
                     onEscalated: (@Sendable ([ActionRecord]) -> Void)? = nil) throws -> [ActionRecord] {
-        let (records, cancelled) = try serial.withLock { _ -> ([ActionRecord], [SessionRow]) in
+        let (records, cancelled, failure) = try serial.withLock { _ -> ([ActionRecord], [SessionRow], (any Error)?) in
             let rows = try killer.listSessions()
             let budget = limiter.remaining(rule: rule.name, limit: rule.maxSessionsPerMinute)
             let plan = Planner.plan(rule: rule, selection: selection, protectedRoles: protectedRoles, rows: rows, budget: budget)
@@ -57,7 +62,14 @@ public final class ActionRunner: Sendable {
             var cancelled: [SessionRow] = []
             for action in [KillAction.terminate, .cancel] {
                 guard let targets = byAction[action] else { continue }
-                let outcomes = try killer.signal(action, targets: targets, selection: selection, protectedRoles: protectedRoles)
+                let outcomes: [Int32: SignalOutcome]
+                do {
+                    outcomes = try killer.signal(action, targets: targets, selection: selection, protectedRoles: protectedRoles)
+                } catch {
+                    limiter.record(rule: rule.name, count: targets.count)
+                    records += targets.map { .init(rule, alert, $0, action, "unknown", dryRun: false) }
+                    return (records, [], error)
+                }
                 let signalled = targets.filter { outcomes[$0.pid] == .signalled }
                 limiter.record(rule: rule.name, count: signalled.count)
                 if action == .cancel && rule.action == .cancelThenTerminate { cancelled = signalled }
@@ -65,9 +77,15 @@ public final class ActionRunner: Sendable {
                     records.append(.init(rule, alert, target, action, Self.result(outcomes[target.pid]), dryRun: false))
                 }
             }
-            return (records, cancelled)
+            return (records, cancelled, nil)
         }
         log.record(records)
+        if let failure {
+            logger.error("a kill statement failed; whether its sessions were signalled is unknown (result \"unknown\" in the audit log)",
+                         metadata: ["rule": "\(rule.name)", "error": "\(failure)"])
+            onEscalated?([])
+            throw failure
+        }
         if !cancelled.isEmpty {
             scheduleEscalation(rule: rule, selection: selection, protectedRoles: protectedRoles, alert: alert,
                                cancelled: cancelled, onEscalated: onEscalated)
@@ -82,16 +100,22 @@ public final class ActionRunner: Sendable {
                                     cancelled: [SessionRow], onEscalated: (@Sendable ([ActionRecord]) -> Void)?) {
         let grace = rule.gracePeriod.milliseconds
         DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(grace))) { [self] in
-            var records: [ActionRecord] = []
-            do {
-                let outcomes = try serial.withLock { _ in
-                    try killer.signal(.terminate, targets: cancelled, selection: selection, protectedRoles: protectedRoles)
+            let records: [ActionRecord] = serial.withLock { _ in
+                do {
+                    try killer.checkConnection()
+                } catch {
+                    logger.error("escalation failed: the database could not be reached; the cancelled sessions were not terminated",
+                                 metadata: ["rule": "\(rule.name)", "error": "\(error)"])
+                    return cancelled.map { .init(rule, alert, $0, .terminate, "error", dryRun: false) }
                 }
-                records = cancelled.map { .init(rule, alert, $0, .terminate, Self.result(outcomes[$0.pid]), dryRun: false) }
-            } catch {
-                logger.error("escalation failed: the cancelled sessions were not re-checked or terminated",
-                             metadata: ["rule": "\(rule.name)", "error": "\(error)"])
-                records = cancelled.map { .init(rule, alert, $0, .terminate, "error", dryRun: false) }
+                do {
+                    let outcomes = try killer.signal(.terminate, targets: cancelled, selection: selection, protectedRoles: protectedRoles)
+                    return cancelled.map { .init(rule, alert, $0, .terminate, Self.result(outcomes[$0.pid]), dryRun: false) }
+                } catch {
+                    logger.error("escalation failed: whether the cancelled sessions were terminated is unknown",
+                                 metadata: ["rule": "\(rule.name)", "error": "\(error)"])
+                    return cancelled.map { .init(rule, alert, $0, .terminate, "unknown", dryRun: false) }
+                }
             }
             log.record(records)
             onEscalated?(records)

@@ -25,15 +25,24 @@ public final class Killer: Sendable {
             ?? QueryResult(columns: [], rows: []))
     }
 
+    /// Makes sure the connection answers, replacing it if it went stale while idle (a server
+    /// restart, idle_session_timeout), so that a kill statement sent after a wait (an
+    /// escalation's grace period) is not lost to it.
+    public func checkConnection() throws {
+        _ = try database.execute("SELECT 1")
+    }
+
     /// Signals `targets` with `action` (cancel or terminate) in one statement that re-checks, at
     /// that moment, the identity (pid and backend_start), the selection, protection, the
     /// superuser rule and signal permission; a target failing any of them is not signalled.
+    /// The statement is never sent twice: when it fails (a timeout, a lost connection), some
+    /// targets may have been signalled already, and the caller reports them as unknown.
     public func signal(_ action: KillAction, targets: [SessionRow], selection: Selection,
                        protectedRoles: [String]) throws -> [Int32: SignalOutcome] {
         guard !targets.isEmpty else { return [:] }
         let (sql, params) = Self.statement(action, targets: targets, selection: selection, protectedRoles: protectedRoles,
                                            ownBackends: database.ownBackends.all)
-        let result = try database.execute(sql, params: params).last ?? QueryResult(columns: [], rows: [])
+        let result = try database.execute(sql, params: params, retryingStale: false).last ?? QueryResult(columns: [], rows: [])
         var outcomes: [Int32: SignalOutcome] = [:]
         for row in result.rows {
             let pid = Int32(row.int(0))

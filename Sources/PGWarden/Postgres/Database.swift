@@ -43,7 +43,9 @@ public final class Database: Sendable {
     /// failure drops the connection so that the next call reconnects.
     /// A connection that was idle and turns out dead (the server restarted in between) is
     /// replaced and `body` runs once more on the new one; a fresh connection is not retried.
-    public func withConnection<R: Sendable>(_ body: (PGConnection) throws -> R) throws -> R {
+    /// With `retryingStale` false it is not run again either: for a statement with effects (the
+    /// kill statement), where a connection lost mid-way leaves unknown what the first run did.
+    public func withConnection<R: Sendable>(retryingStale: Bool = true, _ body: (PGConnection) throws -> R) throws -> R {
         try connection.withLock { current -> R in
             var reused = current != nil
             while true {
@@ -60,7 +62,7 @@ public final class Database: Sendable {
                 } catch let error as PostgresError where error.isConnectionLevel {
                     current = nil
                     ownBackends.set(nil, for: ObjectIdentifier(self))
-                    if reused && error.kind == .connectionLost {
+                    if reused && retryingStale && error.kind == .connectionLost {
                         reused = false
                         continue
                     }
@@ -70,9 +72,10 @@ public final class Database: Sendable {
         }
     }
 
-    /// Runs `sql` (one or several statements) in one round trip.
-    public func execute(_ sql: String, params: [String?]? = nil) throws -> [QueryResult] {
-        try withConnection { try $0.execute(sql, params: params, timeout: settings.queryTimeout) }
+    /// Runs `sql` (one or several statements) in one round trip; see `withConnection` for
+    /// `retryingStale`.
+    public func execute(_ sql: String, params: [String?]? = nil, retryingStale: Bool = true) throws -> [QueryResult] {
+        try withConnection(retryingStale: retryingStale) { try $0.execute(sql, params: params, timeout: settings.queryTimeout) }
     }
 
     /// Runs the statement `sql`, prepared under `name` once per connection (its parse and plan
