@@ -227,6 +227,38 @@ struct KillHookTests {
         }
     }
 
+    /// pgwarden's connection dies during the grace period (a restart, idle_session_timeout): the
+    /// escalation replaces it before its terminate step instead of losing that step.
+    @Test func escalationSurvivesAConnectionLostDuringTheGracePeriod() throws {
+        let fx = try AdminFixture()
+        defer { fx.cleanUp() }
+        let db = try fx.createDatabase()
+        let stubborn = try fx.connect(role: try fx.createRole(), database: db)
+        stubborn.startInBackground("DO $$ BEGIN LOOP BEGIN PERFORM pg_sleep(120); EXCEPTION WHEN query_canceled THEN NULL; END; END LOOP; END $$")
+        try eventually("it runs") { try fx.state(of: stubborn.pid) == "active" }
+        Thread.sleep(forTimeInterval: 1.2)
+        let hook = try HookFixture(fx, policy: """
+            rules:
+              - name: long-query
+                match: {alertname: LongQuery}
+                action: cancel_then_terminate
+                grace_period: 2s
+                states: [active]
+                min_state_age: 1s
+                databases: [\(db)]
+            """, dsn: fx.env.dsn(database: db))
+        let (status, json) = try hook.notify([HookFixture.alert(["alertname": "LongQuery"])])
+        #expect(status == 200)
+        #expect(HookFixture.results(json)[stubborn.pid] == "success", "cancelled")
+        let ended = try fx.admin.run("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'pgwarden'", [db])
+        #expect(!ended.isEmpty, "pgwarden's connection was ended during the grace period")
+        try eventually("the stubborn session is terminated after the grace period") { try !fx.exists(stubborn.pid) }
+        try eventually("the escalation is recorded as a success") {
+            let actions = try HTTP.request(port: hook.pgw.port, path: "/actions", headers: ["Authorization": "Bearer \(hook.token)"]).body
+            return actions.contains("\"pid\":\(stubborn.pid)") && actions.contains("\"action\":\"terminate\",\"result\":\"success\"")
+        }
+    }
+
     @Test func idleInTransactionEscalationTerminatesDirectly() throws {
         let fx = try AdminFixture()
         defer { fx.cleanUp() }
