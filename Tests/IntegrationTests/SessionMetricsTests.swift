@@ -233,4 +233,33 @@ struct SessionMetricsTests {
         #expect(m.value("pg_max_connections") == maxConnections)
         #expect(m.value("pg_setting_idle_session_timeout_seconds") == 604800)
     }
+
+    /// On the server: the settings branch returns nothing when the session's configuration load
+    /// time is the one the caller holds, and the held rows stand in. The session prints times with
+    /// a zone abbreviation (DateStyle SQL, India's IST, which timestamptz input reads as Israel's).
+    @Test func settingsBranchIsSkippedWhileTheLoadTimeHolds() throws {
+        let env = try TestEnvironment.load()
+        let conn = try PGConnection.connect(dsn: env.dsn(), defaults: [], overrides: [], timeout: .seconds(10))
+        _ = try conn.execute("SET DateStyle = 'SQL, DMY'; SET TimeZone = 'Asia/Kolkata'", timeout: .seconds(10))
+        let statement = ScrapeStatement(collectors: defaultCollectors, serverVersion: conn.serverVersion, options: .init())
+        func run(_ loadTime: String?) throws -> QueryResult {
+            try #require(try conn.executePrepared(name: "scrape", sql: statement.sql, params: ["{}", loadTime], timeout: .seconds(10)).last)
+        }
+        let first = try run(nil)
+        let (read, held) = try statement.results(first, held: nil)
+        let heldRows = try #require(held)
+        #expect(heldRows.loadTime.hasSuffix("IST"), "printed as \(heldRows.loadTime)")
+        #expect(read[0].rows.contains { $0.first == "max_connections" })
+        for _ in 0..<6 {  // past the custom plans, on the generic one
+            let again = try run(heldRows.loadTime)
+            #expect(!again.rows.contains { $0.first == "0" }, "the settings branch did not run")
+            #expect(again.rows.last?[1]?.hasSuffix(",f}") == true)
+            let (parts, stillHeld) = try statement.results(again, held: heldRows)
+            #expect(parts[0] == read[0])
+            #expect(stillHeld == heldRows)
+        }
+        // Another load time (as after a reload): the branch runs.
+        let other = try run("01/01/2000 00:00:00 UTC")
+        #expect(other.rows.contains { $0.first == "0" })
+    }
 }

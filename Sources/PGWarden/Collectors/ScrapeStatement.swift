@@ -9,9 +9,11 @@
 /// pgwarden's other own backends (the actions' connection).
 ///
 /// The branches of collectors that read the configuration (`readsConfiguration`) run only when
-/// the session's configuration was loaded at another time than $2 (timestamptz, the load time
-/// the caller holds their rows for; NULL on a new connection). A session re-reads the
-/// configuration files on every reload, and pg_conf_load_time() then changes, so within one
+/// the session's configuration was loaded at another time than $2: pg_conf_load_time() as this
+/// session printed it when the caller got their rows (NULL on a new connection). The times are
+/// compared as the session's text, never parsed back: with a DateStyle other than ISO the text
+/// carries a zone abbreviation that timestamptz input may reject or misread. A session re-reads
+/// the configuration files on every reload, and pg_conf_load_time() then changes, so within one
 /// connection the rows held are exactly what the branches would return; pg_show_all_settings
 /// (about 2 ms at 2000 sessions, for a handful of values) is skipped on every other scrape. A
 /// last row, tagged -1, carries the load time and whether those branches ran.
@@ -43,7 +45,7 @@ public struct ScrapeStatement: Sendable {
             count(*) AS n, min(state_change) AS state_change, min(xact_start) AS xact_start FROM activity \
             GROUP BY 1, 2, 3, 4, 5) AS g LEFT JOIN pg_database d ON d.oid = g.datid LEFT JOIN pg_roles r ON r.oid = g.usesysid)
             """
-        let reloaded = "pg_conf_load_time() IS DISTINCT FROM $2::timestamptz"
+        let reloaded = "pg_conf_load_time()::text IS DISTINCT FROM $2::text"
         for (index, collector) in collectors.enumerated() {
             sql += index == 0 ? "\nSELECT " : "\nUNION ALL SELECT "
             sql += "\(index) AS section, r FROM (\(collector.sql(serverVersion: serverVersion, options: options))) AS q\(index)(r)"
@@ -59,7 +61,8 @@ public struct ScrapeStatement: Sendable {
     /// The collectors' results from a scrape's rows, completed with `held` where the
     /// configuration branches did not run, and what to hold for the next scrape on this connection.
     public func results(_ result: QueryResult, held: HeldConfiguration?) throws -> (results: [QueryResult], held: HeldConfiguration?) {
-        var (parts, meta) = try splitTagged(result)
+        let (split, meta) = try splitTagged(result)
+        var parts = split
         guard let meta else { return (parts, nil) }
         if meta.read {
             let kept = Dictionary(uniqueKeysWithValues: configurationSections.map { ($0, parts[$0]) })

@@ -78,6 +78,8 @@ public final class Scraper: Sendable {
             up = true
         } catch {
             families = []
+            // Whatever went wrong, the next scrape reads the settings again.
+            stats.withLock { $0.configuration = nil }
             logger.error("scrape failed: the database could not be queried; pg_up is 0 until it answers",
                          metadata: ["error": "\(error)"])
         }
