@@ -47,10 +47,12 @@ struct PostgresErrorTests {
     }
 
     @Test func descriptionIsOnlyKindMessageAndState() {
-        // The type holds no DSN, so whatever it prints comes from these three fields alone.
+        // The type holds no DSN, so whatever it prints comes from these three fields alone (the
+        // fourth is a flag).
         let error = PostgresError(.queryFailed, sqlState: "57014", message: "canceling statement due to statement timeout")
         #expect(error.description == "PostgreSQL query failed: canceling statement due to statement timeout (SQLSTATE 57014)")
-        #expect(Mirror(reflecting: error).children.compactMap(\.label).sorted() == ["kind", "message", "sqlState"])
+        #expect(Mirror(reflecting: error).children.compactMap(\.label).sorted() == ["kind", "message", "sqlState", "whileConnecting"])
+        #expect(Mirror(reflecting: error).children.first { $0.label == "whileConnecting" }?.value is Bool)
     }
 
     // MARK: SQLSTATE from start-up failures (libpq reports them as text only)
@@ -85,5 +87,21 @@ struct PostgresErrorTests {
     /// A role whose name contains "database" must still be reported as a missing role.
     @Test func startupSQLStateForRoleNamedLikeDatabase() {
         #expect(sqlStateFromStartupMessage("FATAL:  role \"database_admin\" does not exist") == "28000")
+    }
+
+    /// A statement that never left pgwarden (no connection) is told apart from one that failed
+    /// after it was sent: the kill path audits the first as "error", the second as "unknown".
+    @Test func failureToConnectIsMarkedWhileConnecting() {
+        let database = Database(settings: ConnectionSettings(dsn: "host=/nonexistent-pgwarden-test port=1", connectTimeout: .seconds(2)))
+        do {
+            _ = try database.execute("SELECT 1", retryingStale: false)
+            Issue.record("connected to a server that does not exist")
+        } catch let error as PostgresError {
+            #expect(error.whileConnecting)
+            #expect(error.kind == .connectionFailed)
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
+        #expect(!PostgresError(.connectionLost, message: "server closed the connection").whileConnecting)
     }
 }

@@ -33,10 +33,11 @@ public final class ActionRunner: Sendable {
     /// terminate step runs later, after the grace period, on a background queue; `onEscalated`
     /// receives its records (tests and the CLI wait for it).
     ///
-    /// When a kill statement fails (a timeout, a lost connection), the sessions it was about
-    /// may or may not have been signalled: each gets an audit record with result `unknown`, and
-    /// counts against the per-minute cap, before the error is thrown (the webhook answers 5xx,
-    /// so Alertmanager retries, and the retry acts only on sessions that still match).
+    /// When a kill statement fails after it was sent (a timeout, a lost connection), the
+    /// sessions it was about may or may not have been signalled: each gets an audit record with
+    /// result `unknown`, and counts against the per-minute cap, before the error is thrown (the
+    /// webhook answers 5xx, so Alertmanager retries, and the retry acts only on sessions that
+    /// still match). When it could not be sent at all (no connection), they get `error`.
     @discardableResult
     public func run(rule: Rule, selection: Selection, protectedRoles: [String], dryRun: Bool, alert: AlertRef,
                     onEscalated: (@Sendable ([ActionRecord]) -> Void)? = nil) throws -> [ActionRecord] {
@@ -66,8 +67,9 @@ public final class ActionRunner: Sendable {
                 do {
                     outcomes = try killer.signal(action, targets: targets, selection: selection, protectedRoles: protectedRoles)
                 } catch {
-                    limiter.record(rule: rule.name, count: targets.count)
-                    records += targets.map { .init(rule, alert, $0, action, "unknown", dryRun: false) }
+                    let sent = !((error as? PostgresError)?.whileConnecting ?? false)
+                    if sent { limiter.record(rule: rule.name, count: targets.count) }
+                    records += targets.map { .init(rule, alert, $0, action, sent ? "unknown" : "error", dryRun: false) }
                     return (records, [], error)
                 }
                 let signalled = targets.filter { outcomes[$0.pid] == .signalled }
@@ -81,7 +83,9 @@ public final class ActionRunner: Sendable {
         }
         log.record(records)
         if let failure {
-            logger.error("a kill statement failed; whether its sessions were signalled is unknown (result \"unknown\" in the audit log)",
+            let sent = !((failure as? PostgresError)?.whileConnecting ?? false)
+            logger.error(sent ? "a kill statement failed; whether its sessions were signalled is unknown (result \"unknown\" in the audit log)"
+                              : "a kill statement could not be sent: the database could not be reached; nothing was signalled",
                          metadata: ["rule": "\(rule.name)", "error": "\(failure)"])
             onEscalated?([])
             throw failure
@@ -112,9 +116,11 @@ public final class ActionRunner: Sendable {
                     let outcomes = try killer.signal(.terminate, targets: cancelled, selection: selection, protectedRoles: protectedRoles)
                     return cancelled.map { .init(rule, alert, $0, .terminate, Self.result(outcomes[$0.pid]), dryRun: false) }
                 } catch {
-                    logger.error("escalation failed: whether the cancelled sessions were terminated is unknown",
+                    let sent = !((error as? PostgresError)?.whileConnecting ?? false)
+                    logger.error(sent ? "escalation failed: whether the cancelled sessions were terminated is unknown"
+                                      : "escalation failed: the database could not be reached; the cancelled sessions were not terminated",
                                  metadata: ["rule": "\(rule.name)", "error": "\(error)"])
-                    return cancelled.map { .init(rule, alert, $0, .terminate, "unknown", dryRun: false) }
+                    return cancelled.map { .init(rule, alert, $0, .terminate, sent ? "unknown" : "error", dryRun: false) }
                 }
             }
             log.record(records)

@@ -53,7 +53,13 @@ public final class Database: Sendable {
                     current = nil
                     ownBackends.set(nil, for: ObjectIdentifier(self))
                     reused = false
-                    let opened = try openConnection()
+                    let opened: PGConnection
+                    do {
+                        opened = try openConnection()
+                    } catch var error as PostgresError {
+                        error.whileConnecting = true
+                        throw error
+                    }
                     ownBackends.set(opened.backendPID, for: ObjectIdentifier(self))
                     current = opened
                 }

@@ -13,6 +13,9 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable, Equatable
     public var sqlState: String?
     /// The server's or libpq's primary message, trimmed.
     public var message: String
+    /// Set by `Database.withConnection` when opening the connection failed: the caller's
+    /// statement was never sent.
+    public var whileConnecting = false
 
     public init(_ kind: Kind, sqlState: String? = nil, message: String) {
         self.kind = kind
