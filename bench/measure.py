@@ -157,9 +157,9 @@ def cmd_extract_sql(logfile):
     pgwarden prepares it once and then executes it with two parameters ($1: the pids of its
     other connections; $2: the configuration load time it holds settings for), so the log shows
     `execute pgwarden_scrape: <sql>` followed by a `DETAIL:  parameters: $1 = '...', $2 = ...`
-    entry; the parameters are inlined as literals. psql's session has another load time than
-    pgwarden's, so there the settings branch runs every time: the cost of pgwarden's first
-    scrape on a connection or after a reload."""
+    entry; the parameters are inlined as literals. The logged $2 is the load time pgwarden held
+    before the reload that turned the statement log on, so in psql the settings branch runs
+    every time: the cost of pgwarden's first scrape on a connection or after a reload."""
     text = open(logfile, errors="replace").read()
     # Entries start with the %m timestamp; continuation lines of a statement do not.
     entries = re.split(r"\n(?=\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)", text)

@@ -74,12 +74,15 @@ trap 'exit 130' INT TERM
 # which is where systemd puts two services once the cpu controller is on for their slice (any
 # unit with CPUWeight= turns it on). Root only; cgroup v1 (a mounted cpu hierarchy) or v2 (cpu in
 # the root's cgroup.controllers). cg_base is empty when neither is usable.
-cg_base="" cg_top=""
+cg_base="" cg_top="" pg_cgroup="" warden_cgroup=""
+cg_skip="they need root and a cpu controller (a cgroup v1 cpu hierarchy, or v2 with cpu in the root's cgroup.subtree_control)"
 cgroups_setup() {
   [ "$(id -u)" -eq 0 ] || return 0
-  if grep -qw cpu /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
+  if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+    # v2: only where the host already has the cpu controller on below the root. Turning it on
+    # would change how every other row is scheduled (and the host after the run).
+    grep -qw cpu /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null || return 0
     cg_base=/sys/fs/cgroup
-    grep -qw cpu "$cg_base/cgroup.subtree_control" || echo +cpu >"$cg_base/cgroup.subtree_control" || { cg_base=""; return 0; }
   elif [ -w /sys/fs/cgroup/cpu/cgroup.procs ]; then
     cg_base=/sys/fs/cgroup/cpu
   else
@@ -101,12 +104,13 @@ cgroup_move() {  # cgroup_move DIR PID...: whole processes into the cgroup direc
   local dir=$1 p; shift
   for p in "$@"; do echo "$p" >"$dir/cgroup.procs" 2>/dev/null || true; done
 }
-cgroups_remove() {
+cgroups_remove() {  # whatever is still in the bench's cgroups goes back where it came from
   [ -n "$cg_top" ] && [ -d "$cg_top" ] || return 0
-  local d p
+  local d p back
   for d in "$cg_top/postgres" "$cg_top/pgwarden"; do
     [ -d "$d" ] || continue
-    for p in $(cat "$d/cgroup.procs" 2>/dev/null); do echo "$p" >"$cg_base/cgroup.procs" 2>/dev/null || true; done
+    back=$pg_cgroup; [ "$d" = "$cg_top/pgwarden" ] && back=$warden_cgroup
+    for p in $(cat "$d/cgroup.procs" 2>/dev/null); do echo "$p" >"$cg_base$back/cgroup.procs" 2>/dev/null || true; done
     rmdir "$d" 2>/dev/null || true
   done
   rmdir "$cg_top" 2>/dev/null || true
@@ -159,11 +163,15 @@ python3 "$here/webhook_measure.py" payload BenchIdleTx "$work/alert.json"
 python3 "$here/webhook_measure.py" payload BenchIdleTxDry "$work/alert-dry.json"
 
 wport=$(free_port)
-# In a session of its own, as a service manager starts it (so also a scheduling autogroup of its own).
+# In a session of its own, as a service manager starts it (so also a scheduling autogroup of its
+# own). Without job control a background job is not a process group leader, so setsid execs
+# pgwarden in place and $! is pgwarden's pid (checked below).
 setsid "$pgwarden" --web.listen-address "127.0.0.1:$wport" \
   --dsn "host=127.0.0.1 port=$port user=postgres password=postgres dbname=postgres" \
   --config.file "$work/policy.yml" --webhook.token-file "$work/token" >"$work/pgwarden.log" 2>&1 &
 warden_pid=$!
+sleep 0.2
+[ "$(cat "/proc/$warden_pid/comm" 2>/dev/null)" = pgwarden ] || { echo "webhook.sh: \$! is not pgwarden's pid" >&2; exit 1; }
 webhook_url="http://127.0.0.1:$wport/webhook"
 for _ in $(seq 300); do
   kill -0 "$warden_pid" 2>/dev/null || { echo "webhook.sh: pgwarden exited; its log:" >&2; cat "$work/pgwarden.log" >&2; exit 1; }
@@ -257,7 +265,6 @@ pin() {
 }
 all_cpus="0-$(($(nproc) - 1))"
 cgroups_setup
-pg_cgroup="" warden_cgroup=""
 if [ -n "$cg_base" ]; then pg_cgroup=$(cgroup_of "$pm_pid"); warden_cgroup=$(cgroup_of "$warden_pid"); fi
 # in_cgroups on|off: the postmaster and every server process into $cg_top/postgres, pgwarden into
 # $cg_top/pgwarden; or back where they were.
@@ -272,7 +279,7 @@ in_cgroups() {
 }
 cg_note="- cgroup rows: PostgreSQL's server processes in $cg_top/postgres, pgwarden in $cg_top/pgwarden, during the request only."
 if [ -n "$cg_base" ]; then variants+=("$v_warden_cg" "$v_bare_cg")
-else cg_note="- cgroup rows skipped: they need root and a cpu controller (cgroup v1 cpu hierarchy or v2 with cpu)."; fi
+else cg_note="- cgroup rows skipped: $cg_skip."; fi
 
 measure() {  # measure VARIANT -> "MS<TAB>ok" or "MS<TAB>fail: WHAT" on stdout
   local res code secs stmt client=() grouped=0

@@ -28,13 +28,13 @@ check() {
 
 # promtool/amtool are required in CI and skipped (with a note) elsewhere.
 have_tools=1
-for tool in promtool amtool python3 systemd-analyze; do
+for tool in promtool amtool python3; do
   if ! command -v "$tool" >/dev/null 2>&1; then
     if [ "${CI:-}" = true ]; then
-      echo "missing $tool (apt-get install prometheus prometheus-alertmanager python3 systemd)" >"$log"
+      echo "missing $tool (apt-get install prometheus prometheus-alertmanager python3)" >"$log"
       fail "$tool installed"
     else
-      echo "SKIP: $tool not installed (apt-get install prometheus prometheus-alertmanager python3 systemd); CI=true makes this a failure"
+      echo "SKIP: $tool not installed (apt-get install prometheus prometheus-alertmanager python3); CI=true makes this a failure"
     fi
     have_tools=0
   fi
@@ -119,17 +119,25 @@ rule_files_resolve() {
 }
 check "promtool check config examples/prometheus.yml (rule_files resolve)" rule_files_resolve
 
-# 6. systemd unit example: systemd-analyze finds nothing to say (it warns, and still exits 0, on
-#    unknown keys and bad values), and pgwarden knows every flag its ExecStart passes.
+# 6. systemd unit example: systemd-analyze has nothing to say about it (it warns, and still
+#    exits 0, on unknown keys and bad values), and pgwarden knows every flag its ExecStart passes
+#    (with a built binary: PGWARDEN_BIN, or .build/debug/pgwarden). Outside CI, what is missing
+#    is skipped with a note.
 unit_clean() {
-  local bin=${PGWARDEN_BIN:-.build/debug/pgwarden} unit=$tmpdir/pgwarden.service out
-  [ -x "$bin" ] || { echo "no pgwarden binary at $bin (build first, or set PGWARDEN_BIN)"; return 1; }
-  # The binary's real path stands in for /usr/local/bin/pgwarden, which verify wants executable.
-  sed "s|/usr/local/bin/pgwarden|$(realpath "$bin")|" examples/pgwarden.service >"$unit"
+  local bin=${PGWARDEN_BIN:-.build/debug/pgwarden} unit=$tmpdir/pgwarden.service exe out
+  # verify wants ExecStart's program to exist: the binary, or /bin/true in its place.
+  exe=/bin/true
+  [ -x "$bin" ] && exe=$(realpath "$bin")
+  sed "s|/usr/local/bin/pgwarden|$exe|" examples/pgwarden.service >"$unit"
   out=$(systemd-analyze verify "$unit" 2>&1); local rc=$?
   echo "$out"
-  [ $rc -eq 0 ] && [ -z "$out" ] || return 1
+  # Only what it says about this unit counts (not units it loads as dependencies).
+  [ $rc -eq 0 ] && ! grep -qF "$unit" <<<"$out" || return 1
   grep -q '^CPUWeight=' examples/pgwarden.service || { echo "no CPUWeight= (see the comment above it)"; return 1; }
+  if [ "$exe" = /bin/true ]; then
+    echo "no pgwarden binary at $bin: ExecStart's flags not checked"
+    [ "${CI:-}" != true ]; return
+  fi
   local help flags flag
   help=$("$bin" serve --help 2>&1)
   flags=$(sed -n '/^ExecStart=/,/^[A-Z]/p' examples/pgwarden.service | grep -oE -- '--[a-z][a-z.-]*' | sort -u)
@@ -139,7 +147,13 @@ unit_clean() {
   done
   echo "flags known: $flags"
 }
-check "examples/pgwarden.service (systemd-analyze verify, ExecStart flags)" unit_clean
+if command -v systemd-analyze >/dev/null 2>&1; then
+  check "examples/pgwarden.service (systemd-analyze verify, ExecStart flags)" unit_clean
+elif [ "${CI:-}" = true ]; then
+  echo "missing systemd-analyze (apt-get install systemd)" >"$log"; fail "systemd-analyze installed"
+else
+  echo "SKIP: systemd-analyze not installed (apt-get install systemd); CI=true makes this a failure"
+fi
 
 # 7. Dashboards: JSON parses; panels have descriptions; every expr names only exported metrics or
 #    recording rules and filters on $instance/$datname/$usename where the metric has those labels.

@@ -53,14 +53,17 @@ final class FaultProxy: @unchecked Sendable {
         pattern.withLock { $0 = Array(text.utf8) }
     }
 
-    /// Closes the listener and every relayed connection.
+    /// Closes the listener and ends every relayed connection (their relays close the sockets).
     func stop() {
-        guard !stopped.exchange(true, ordering: .relaxed) else { return }
-        shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
-        for link in links.withLock({ Array($0.values) }) {
-            shutdown(link.client, Int32(SHUT_RDWR))
-            shutdown(link.upstream, Int32(SHUT_RDWR))
+        // Under the lock: a relay closes its sockets only after taking the lock to deregister,
+        // so no descriptor here can have been closed and reused; and no link is added after.
+        links.withLock { links in
+            guard !stopped.exchange(true, ordering: .relaxed) else { return }
+            shutdown(listener, Int32(SHUT_RDWR))
+            for link in links.values {
+                shutdown(link.client, Int32(SHUT_RDWR))
+                shutdown(link.upstream, Int32(SHUT_RDWR))
+            }
         }
     }
 
@@ -75,8 +78,10 @@ final class FaultProxy: @unchecked Sendable {
     }
 
     private func acceptLoop() {
+        defer { close(listener) }
         while !stopped.load(ordering: .relaxed) {
             let client = accept(listener, nil, nil)
+            if client < 0 && errno == EINTR { continue }
             guard client >= 0 else { return }
             let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             var address = Self.loopback(port: UInt16(upstreamPort))
@@ -85,7 +90,12 @@ final class FaultProxy: @unchecked Sendable {
             }
             guard connected == 0 else { close(client); close(upstream); continue }
             let link = Link(client: client, upstream: upstream)
-            links.withLock { $0[ObjectIdentifier(link)] = link }
+            let added = links.withLock { links -> Bool in
+                guard !stopped.load(ordering: .relaxed) else { return false }
+                links[ObjectIdentifier(link)] = link
+                return true
+            }
+            guard added else { close(client); close(upstream); return }
             Thread.detachNewThread { [self] in relay(link, toServer: true) }
             Thread.detachNewThread { [self] in relay(link, toServer: false) }
         }
@@ -98,6 +108,7 @@ final class FaultProxy: @unchecked Sendable {
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             let n = read(source, &buffer, buffer.count)
+            if n < 0 && errno == EINTR { continue }
             guard n > 0 else { break }
             let chunk = Array(buffer[0..<n])
             var cut = false
@@ -120,16 +131,20 @@ final class FaultProxy: @unchecked Sendable {
         }
         shutdown(destination, Int32(SHUT_WR))
         if link.ended.add(1, ordering: .relaxed).newValue == 2 {
-            links.withLock { _ = $0.removeValue(forKey: ObjectIdentifier(link)) }
-            close(link.client)
-            close(link.upstream)
+            links.withLock { links in
+                links.removeValue(forKey: ObjectIdentifier(link))
+                close(link.client)
+                close(link.upstream)
+            }
         }
     }
 
     private func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
         var offset = 0
         while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            // send with MSG_NOSIGNAL: a peer that went away must not raise SIGPIPE in the test process.
+            let n = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n < 0 && errno == EINTR { continue }
             guard n > 0 else { return false }
             offset += n
         }
