@@ -104,4 +104,58 @@ struct PostgresErrorTests {
         }
         #expect(!PostgresError(.connectionLost, message: "server closed the connection").whileConnecting)
     }
+
+    // MARK: What a failed connect says (libpq, no server needed)
+
+    static func connectError(_ dsn: String?, overrides: [(String, String)] = []) -> PostgresError? {
+        do {
+            _ = try PGConnection.connect(dsn: dsn, defaults: [], overrides: overrides, timeout: .seconds(2))
+            return nil
+        } catch {
+            return error as? PostgresError
+        }
+    }
+
+    /// A server that is not running on a Unix-domain socket is a connection failure with libpq's
+    /// reason, not a "malformed connection string".
+    @Test func missingSocketIsAConnectionFailureWithItsReason() throws {
+        let error = try #require(Self.connectError("host=/nonexistent-pgwarden-test port=5432 password=s3cret-pw"))
+        #expect(error.kind == .connectionFailed)
+        #expect(error.message.contains("/nonexistent-pgwarden-test/.s.PGSQL.5432"), "\(error.message)")
+        #expect(error.message.contains("No such file or directory"), "\(error.message)")
+        #expect(!error.message.contains("malformed"))
+        #expect(!error.message.contains("s3cret-pw"))
+    }
+
+    @Test(arguments: [
+        "host=127.0.0.1 password='s3cret-pw port=5432",   // unterminated quote
+        "host=127.0.0.1 password=s3cret-pw nosuchoption=1",
+        "postgresql://user:s3cret-pw@[::1",                 // unterminated IPv6 literal
+        "postgresql://user:s3cret-pw@localhost/db?nosuchparam=1",
+    ])
+    func malformedDSNIsNamedWithoutQuotingIt(dsn: String) throws {
+        let error = try #require(Self.connectError(dsn))
+        #expect(error.kind == .connectionFailed)
+        #expect(error.message == "the connection string (--dsn or DATA_SOURCE_NAME) is malformed; check its key=value or URI syntax")
+    }
+
+    @Test func refusedOptionValueIsNamed() throws {
+        let error = try #require(Self.connectError("host=/nonexistent-pgwarden-test sslmode=bogus password=s3cret-pw"))
+        #expect(error.message.contains("sslmode"), "\(error.message)")
+        #expect(!error.message.contains("s3cret-pw"))
+        #expect(!error.message.contains("malformed"))
+    }
+
+    /// A DSN without "=" or a URI prefix is a database name to libpq, not a malformed string.
+    @Test func plainDatabaseNameIsNotMalformed() throws {
+        let error = try #require(Self.connectError("nosuchdb", overrides: [("host", "/nonexistent-pgwarden-test")]))
+        #expect(!error.message.contains("malformed"), "\(error.message)")
+        #expect(error.message.contains("/nonexistent-pgwarden-test"), "\(error.message)")
+    }
+
+    @Test func passwordIsScrubbedFromMessages() {
+        #expect(PGConnection.scrubbed("failed for s3cret-pw at s3cret-pw", "s3cret-pw") == "failed for *** at ***")
+        #expect(PGConnection.scrubbed("nothing here", nil) == "nothing here")
+        #expect(PGConnection.scrubbed("nothing here", "") == "nothing here")
+    }
 }

@@ -39,6 +39,10 @@ public final class PGConnection: @unchecked Sendable {
     public static func connect(dsn: String?, defaults: [(String, String)], overrides: [(String, String)],
                                timeout: Duration) throws -> PGConnection {
         let deadline = ContinuousClock.now + timeout
+        // The DSN is checked on its own first: libpq's message about a malformed one may quote it
+        // (a password among it), so it is not passed on. What fails after that is a connection
+        // failure, and libpq's message says why.
+        let password = try dsn.flatMap(checkedPassword)
         var pairs = defaults
         if let dsn { pairs.append(("dbname", dsn)) }
         pairs.append(contentsOf: overrides)
@@ -49,11 +53,12 @@ public final class PGConnection: @unchecked Sendable {
         }
         guard let conn else { throw PostgresError(.connectionFailed, message: "libpq could not allocate a connection") }
         if PQstatus(conn) == CONNECTION_BAD {
-            // Failing before any network I/O means the connection string itself was rejected;
-            // libpq's message may quote part of it (a password among it), so it is not passed on.
+            // Failing at once: an option libpq refuses (sslmode=bogus, from the DSN or a PG*
+            // variable), or a connection that cannot even start (no socket file in the
+            // directory of a Unix-domain host: the server is not running there).
+            let message = scrubbed(String(cString: PQerrorMessage(conn)), password)
             PQfinish(conn)
-            throw PostgresError(.connectionFailed,
-                                message: "the connection string (--dsn or DATA_SOURCE_NAME) is malformed; check its key=value or URI syntax")
+            throw PostgresError(.connectionFailed, sqlState: sqlStateFromStartupMessage(message), message: message)
         }
         var state = PGRES_POLLING_WRITING
         while true {
@@ -75,6 +80,32 @@ public final class PGConnection: @unchecked Sendable {
             }
             state = PQconnectPoll(conn)
         }
+    }
+
+    /// The DSN's password, if any, after checking that libpq can parse the DSN. A DSN that is
+    /// neither key=value nor a URI is a database name, as libpq reads it, and is not checked.
+    static func checkedPassword(_ dsn: String) throws -> String? {
+        guard dsn.contains("=") || dsn.hasPrefix("postgresql://") || dsn.hasPrefix("postgres://") else { return nil }
+        var error: UnsafeMutablePointer<CChar>?
+        guard let options = PQconninfoParse(dsn, &error) else {
+            if let error { PQfreemem(error) }
+            throw PostgresError(.connectionFailed,
+                                message: "the connection string (--dsn or DATA_SOURCE_NAME) is malformed; check its key=value or URI syntax")
+        }
+        defer { PQconninfoFree(options) }
+        var option = options
+        while let keyword = option.pointee.keyword {
+            if String(cString: keyword) == "password", let value = option.pointee.val { return String(cString: value) }
+            option += 1
+        }
+        return nil
+    }
+
+    /// `message` with every occurrence of `password` replaced (libpq's connection messages do
+    /// not quote it; this makes sure).
+    static func scrubbed(_ message: String, _ password: String?) -> String {
+        guard let password, !password.isEmpty else { return message }
+        return message.replacing(password, with: "***")
     }
 
     /// True while libpq considers the connection usable.
