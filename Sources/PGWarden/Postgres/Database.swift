@@ -48,6 +48,7 @@ public final class Database: Sendable {
     public func withConnection<R: Sendable>(retryingStale: Bool = true, _ body: (PGConnection) throws -> R) throws -> R {
         try connection.withLock { current -> R in
             var reused = current != nil
+            var attempted = false
             while true {
                 if current == nil || current?.isHealthy == false {
                     current = nil
@@ -57,13 +58,15 @@ public final class Database: Sendable {
                     do {
                         opened = try openConnection()
                     } catch var error as PostgresError {
-                        error.whileConnecting = true
+                        // Only when `body` never ran: after a stale retry, the first run was sent.
+                        error.whileConnecting = !attempted
                         throw error
                     }
                     ownBackends.set(opened.backendPID, for: ObjectIdentifier(self))
                     current = opened
                 }
                 do {
+                    attempted = true
                     return try body(current!)
                 } catch let error as PostgresError where error.isConnectionLevel {
                     current = nil
