@@ -72,8 +72,8 @@ trap 'exit 130' INT TERM
 
 # cpu cgroups for the "own cgroups" rows: PostgreSQL's processes in one, pgwarden in another,
 # which is where systemd puts two services once the cpu controller is on for their slice (any
-# unit with CPUWeight= turns it on). Root only; cgroup v1 (a mounted cpu hierarchy) or v2 (cpu in
-# the root's cgroup.controllers). cg_base is empty when neither is usable.
+# unit with CPUWeight= turns it on). Root only; cgroup v1 (a mounted cpu hierarchy) or v2 with
+# cpu already on in the root's cgroup.subtree_control. cg_base is empty when neither is usable.
 cg_base="" cg_top="" pg_cgroup="" warden_cgroup=""
 cg_skip="they need root and a cpu controller (a cgroup v1 cpu hierarchy, or v2 with cpu in the root's cgroup.subtree_control)"
 cgroups_setup() {
@@ -170,8 +170,6 @@ setsid "$pgwarden" --web.listen-address "127.0.0.1:$wport" \
   --dsn "host=127.0.0.1 port=$port user=postgres password=postgres dbname=postgres" \
   --config.file "$work/policy.yml" --webhook.token-file "$work/token" >"$work/pgwarden.log" 2>&1 &
 warden_pid=$!
-sleep 0.2
-[ "$(cat "/proc/$warden_pid/comm" 2>/dev/null)" = pgwarden ] || { echo "webhook.sh: \$! is not pgwarden's pid" >&2; exit 1; }
 webhook_url="http://127.0.0.1:$wport/webhook"
 for _ in $(seq 300); do
   kill -0 "$warden_pid" 2>/dev/null || { echo "webhook.sh: pgwarden exited; its log:" >&2; cat "$work/pgwarden.log" >&2; exit 1; }
@@ -180,6 +178,8 @@ for _ in $(seq 300); do
 done
 curl -fsS -o /dev/null --max-time 5 "http://127.0.0.1:$wport/healthz" ||
   { echo "webhook.sh: pgwarden does not answer on 127.0.0.1:$wport" >&2; cat "$work/pgwarden.log" >&2; exit 1; }
+[ "$(readlink "/proc/$warden_pid/exe")" = "$(realpath "$pgwarden")" ] ||
+  { echo "webhook.sh: process $warden_pid (\$!) is not $pgwarden; the pinning and cgroup rows need its pid" >&2; exit 1; }
 log "pgwarden $("$pgwarden" --version 2>/dev/null | head -n 1) listening on 127.0.0.1:$wport, PostgreSQL $server_version on port $port"
 
 # ---- sessions -------------------------------------------------------------------------------

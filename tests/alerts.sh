@@ -131,12 +131,13 @@ unit_clean() {
   sed "s|/usr/local/bin/pgwarden|$exe|" examples/pgwarden.service >"$unit"
   out=$(systemd-analyze verify "$unit" 2>&1); local rc=$?
   echo "$out"
-  # Only what it says about this unit counts (not units it loads as dependencies).
-  [ $rc -eq 0 ] && ! grep -qF "$unit" <<<"$out" || return 1
+  # Only what it says about this unit counts (not units it loads as dependencies); it names
+  # the unit by its path or by its name.
+  [ $rc -eq 0 ] && ! grep -qE '(^|/)pgwarden\.service:' <<<"$out" || return 1
   grep -q '^CPUWeight=' examples/pgwarden.service || { echo "no CPUWeight= (see the comment above it)"; return 1; }
   if [ "$exe" = /bin/true ]; then
     echo "no pgwarden binary at $bin: ExecStart's flags not checked"
-    [ "${CI:-}" != true ]; return
+    return 1
   fi
   local help flags flag
   help=$("$bin" serve --help 2>&1)
@@ -147,8 +148,11 @@ unit_clean() {
   done
   echo "flags known: $flags"
 }
-if command -v systemd-analyze >/dev/null 2>&1; then
+unit_bin=${PGWARDEN_BIN:-.build/debug/pgwarden}
+if command -v systemd-analyze >/dev/null 2>&1 && { [ -x "$unit_bin" ] || [ "${CI:-}" = true ]; }; then
   check "examples/pgwarden.service (systemd-analyze verify, ExecStart flags)" unit_clean
+elif command -v systemd-analyze >/dev/null 2>&1; then
+  echo "SKIP: examples/pgwarden.service: no pgwarden binary at $unit_bin (build it, or set PGWARDEN_BIN); CI=true makes this a failure"
 elif [ "${CI:-}" = true ]; then
   echo "missing systemd-analyze (apt-get install systemd)" >"$log"; fail "systemd-analyze installed"
 else

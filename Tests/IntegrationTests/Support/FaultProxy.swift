@@ -14,7 +14,9 @@ final class FaultProxy: @unchecked Sendable {
     private let listener: Int32
     private let upstreamPort: Int
     private let pattern = Mutex<[UInt8]?>(nil)
-    private let links = Mutex<[ObjectIdentifier: Link]>([:])
+    /// The relayed connections, and whether the listener is closed yet (its descriptor is only
+    /// shut down or closed under this lock, so never after it was reused).
+    private let links = Mutex<(open: [ObjectIdentifier: Link], listenerClosed: Bool)>(([:], false))
     private let stopped = Atomic<Bool>(false)
 
     /// One relayed connection: its two sockets, closed when both directions have ended.
@@ -59,8 +61,9 @@ final class FaultProxy: @unchecked Sendable {
         // so no descriptor here can have been closed and reused; and no link is added after.
         links.withLock { links in
             guard !stopped.exchange(true, ordering: .relaxed) else { return }
-            shutdown(listener, Int32(SHUT_RDWR))
-            for link in links.values {
+            // Wakes the accept loop, which then closes the listener.
+            if !links.listenerClosed { shutdown(listener, Int32(SHUT_RDWR)) }
+            for link in links.open.values {
                 shutdown(link.client, Int32(SHUT_RDWR))
                 shutdown(link.upstream, Int32(SHUT_RDWR))
             }
@@ -78,11 +81,20 @@ final class FaultProxy: @unchecked Sendable {
     }
 
     private func acceptLoop() {
-        defer { close(listener) }
-        while !stopped.load(ordering: .relaxed) {
+        defer {
+            links.withLock { links in
+                close(listener)
+                links.listenerClosed = true
+            }
+        }
+        while true {
             let client = accept(listener, nil, nil)
-            if client < 0 && errno == EINTR { continue }
-            guard client >= 0 else { return }
+            if client < 0 {
+                if stopped.load(ordering: .relaxed) { return }
+                // Anything else (EINTR, ECONNABORTED, a network error handed on): try again.
+                if errno != EINTR { Thread.sleep(forTimeInterval: 0.01) }
+                continue
+            }
             let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             var address = Self.loopback(port: UInt16(upstreamPort))
             let connected = withUnsafePointer(to: &address) {
@@ -92,7 +104,7 @@ final class FaultProxy: @unchecked Sendable {
             let link = Link(client: client, upstream: upstream)
             let added = links.withLock { links -> Bool in
                 guard !stopped.load(ordering: .relaxed) else { return false }
-                links[ObjectIdentifier(link)] = link
+                links.open[ObjectIdentifier(link)] = link
                 return true
             }
             guard added else { close(client); close(upstream); return }
@@ -132,7 +144,7 @@ final class FaultProxy: @unchecked Sendable {
         shutdown(destination, Int32(SHUT_WR))
         if link.ended.add(1, ordering: .relaxed).newValue == 2 {
             links.withLock { links in
-                links.removeValue(forKey: ObjectIdentifier(link))
+                links.open.removeValue(forKey: ObjectIdentifier(link))
                 close(link.client)
                 close(link.upstream)
             }
