@@ -17,6 +17,32 @@ struct KillHookTests {
         """
     }
 
+    /// A cancel_then_terminate rule for active queries in `db`.
+    static func longQueryPolicy(db: String, grace: String) -> String {
+        """
+        rules:
+          - name: long-query
+            match: {alertname: LongQuery}
+            action: cancel_then_terminate
+            grace_period: \(grace)
+            states: [active]
+            min_state_age: 1s
+            databases: [\(db)]
+        """
+    }
+
+    /// A query that survives every cancel (it catches query_canceled and sleeps again).
+    static let stubbornQuery = "DO $$ BEGIN LOOP BEGIN PERFORM pg_sleep(120); EXCEPTION WHEN query_canceled THEN NULL; END; END LOOP; END $$"
+
+    /// Whether /actions holds a record of a terminate of `pid` with `result`.
+    static func recordsTerminate(_ hook: HookFixture, pid: Int32, result: String) throws -> Bool {
+        let body = try HTTP.request(port: hook.pgw.port, path: "/actions", headers: ["Authorization": "Bearer \(hook.token)"]).body
+        let records = (try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])?["actions"] as? [[String: Any]] ?? []
+        return records.contains {
+            $0["pid"] as? Int == Int(pid) && $0["action"] as? String == "terminate" && $0["result"] as? String == result
+        }
+    }
+
     @Test func idleInTransactionIsTerminatedAndGuardedSessionsSurvive() throws {
         let fx = try AdminFixture()
         defer { fx.cleanUp() }
@@ -200,19 +226,10 @@ struct KillHookTests {
         let stops = try fx.connect(role: role, database: db)
         stops.startInBackground("SELECT pg_sleep(120)")
         let stubborn = try fx.connect(role: role, database: db)
-        stubborn.startInBackground("DO $$ BEGIN LOOP BEGIN PERFORM pg_sleep(120); EXCEPTION WHEN query_canceled THEN NULL; END; END LOOP; END $$")
+        stubborn.startInBackground(Self.stubbornQuery)
         try eventually("both run") { try fx.state(of: stops.pid) == "active" && fx.state(of: stubborn.pid) == "active" }
         Thread.sleep(forTimeInterval: 1.2)
-        let hook = try HookFixture(fx, policy: """
-            rules:
-              - name: long-query
-                match: {alertname: LongQuery}
-                action: cancel_then_terminate
-                grace_period: 1s
-                states: [active]
-                min_state_age: 1s
-                databases: [\(db)]
-            """)
+        let hook = try HookFixture(fx, policy: Self.longQueryPolicy(db: db, grace: "1s"))
         let (status, json) = try hook.notify([HookFixture.alert(["alertname": "LongQuery"])])
         #expect(status == 200)
         let first = HookFixture.sessions(json)
@@ -221,9 +238,7 @@ struct KillHookTests {
         try eventually("the stubborn session is terminated after the grace period") { try !fx.exists(stubborn.pid) }
         #expect(try fx.state(of: stops.pid) == "idle", "the cancelled query stopped; the session stays")
         try eventually("the escalation is recorded") {
-            let actions = try HTTP.request(port: hook.pgw.port, path: "/actions", headers: ["Authorization": "Bearer \(hook.token)"]).body
-            return actions.contains("\"pid\":\(stubborn.pid)") && actions.contains("\"action\":\"terminate\",\"result\":\"success\"")
-                && actions.contains("\"pid\":\(stops.pid)") && actions.contains("\"action\":\"terminate\",\"result\":\"gone\"")
+            try Self.recordsTerminate(hook, pid: stubborn.pid, result: "success") && Self.recordsTerminate(hook, pid: stops.pid, result: "gone")
         }
     }
 
@@ -234,29 +249,17 @@ struct KillHookTests {
         defer { fx.cleanUp() }
         let db = try fx.createDatabase()
         let stubborn = try fx.connect(role: try fx.createRole(), database: db)
-        stubborn.startInBackground("DO $$ BEGIN LOOP BEGIN PERFORM pg_sleep(120); EXCEPTION WHEN query_canceled THEN NULL; END; END LOOP; END $$")
+        stubborn.startInBackground(Self.stubbornQuery)
         try eventually("it runs") { try fx.state(of: stubborn.pid) == "active" }
         Thread.sleep(forTimeInterval: 1.2)
-        let hook = try HookFixture(fx, policy: """
-            rules:
-              - name: long-query
-                match: {alertname: LongQuery}
-                action: cancel_then_terminate
-                grace_period: 2s
-                states: [active]
-                min_state_age: 1s
-                databases: [\(db)]
-            """, dsn: fx.env.dsn(database: db))
+        let hook = try HookFixture(fx, policy: Self.longQueryPolicy(db: db, grace: "2s"), dsn: fx.env.dsn(database: db))
         let (status, json) = try hook.notify([HookFixture.alert(["alertname": "LongQuery"])])
         #expect(status == 200)
         #expect(HookFixture.results(json)[stubborn.pid] == "success", "cancelled")
         let ended = try fx.admin.run("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'pgwarden'", [db])
         #expect(!ended.isEmpty, "pgwarden's connection was ended during the grace period")
         try eventually("the stubborn session is terminated after the grace period") { try !fx.exists(stubborn.pid) }
-        try eventually("the escalation is recorded as a success") {
-            let actions = try HTTP.request(port: hook.pgw.port, path: "/actions", headers: ["Authorization": "Bearer \(hook.token)"]).body
-            return actions.contains("\"pid\":\(stubborn.pid)") && actions.contains("\"action\":\"terminate\",\"result\":\"success\"")
-        }
+        try eventually("the escalation is recorded as a success") { try Self.recordsTerminate(hook, pid: stubborn.pid, result: "success") }
     }
 
     @Test func idleInTransactionEscalationTerminatesDirectly() throws {
