@@ -103,6 +103,11 @@ struct PostgresErrorTests {
             Issue.record("unexpected error \(error)")
         }
         #expect(!PostgresError(.connectionLost, message: "server closed the connection").whileConnecting)
+        var connecting = PostgresError(.connectionFailed, message: "x")
+        connecting.whileConnecting = true
+        #expect(!ActionRunner.mayHaveBeenSent(connecting))
+        #expect(ActionRunner.mayHaveBeenSent(PostgresError(.connectionLost, message: "x")))
+        #expect(ActionRunner.mayHaveBeenSent(PostgresError(.queryFailed, sqlState: "57014", message: "statement timeout")))
     }
 
     // MARK: What a failed connect says (libpq, no server needed)

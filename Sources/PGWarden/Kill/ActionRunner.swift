@@ -67,7 +67,7 @@ public final class ActionRunner: Sendable {
                 do {
                     outcomes = try killer.signal(action, targets: targets, selection: selection, protectedRoles: protectedRoles)
                 } catch {
-                    let sent = !((error as? PostgresError)?.whileConnecting ?? false)
+                    let sent = Self.mayHaveBeenSent(error)
                     if sent { limiter.record(rule: rule.name, count: targets.count) }
                     records += targets.map { .init(rule, alert, $0, action, sent ? "unknown" : "error", dryRun: false) }
                     return (records, [], error)
@@ -83,7 +83,7 @@ public final class ActionRunner: Sendable {
         }
         log.record(records)
         if let failure {
-            let sent = !((failure as? PostgresError)?.whileConnecting ?? false)
+            let sent = Self.mayHaveBeenSent(failure)
             logger.error(sent ? "a kill statement failed; whether its sessions were signalled is unknown (result \"unknown\" in the audit log)"
                               : "a kill statement could not be sent: the database could not be reached; nothing was signalled",
                          metadata: ["rule": "\(rule.name)", "error": "\(failure)"])
@@ -116,7 +116,7 @@ public final class ActionRunner: Sendable {
                     let outcomes = try killer.signal(.terminate, targets: cancelled, selection: selection, protectedRoles: protectedRoles)
                     return cancelled.map { .init(rule, alert, $0, .terminate, Self.result(outcomes[$0.pid]), dryRun: false) }
                 } catch {
-                    let sent = !((error as? PostgresError)?.whileConnecting ?? false)
+                    let sent = Self.mayHaveBeenSent(error)
                     logger.error(sent ? "escalation failed: whether the cancelled sessions were terminated is unknown"
                                       : "escalation failed: the database could not be reached; the cancelled sessions were not terminated",
                                  metadata: ["rule": "\(rule.name)", "error": "\(error)"])
@@ -126,6 +126,12 @@ public final class ActionRunner: Sendable {
             log.record(records)
             onEscalated?(records)
         }
+    }
+
+    /// Whether a kill statement that failed may have reached the server: unless the failure came
+    /// while connecting, it may have, and some of its targets may have been signalled.
+    static func mayHaveBeenSent(_ error: any Error) -> Bool {
+        !((error as? PostgresError)?.whileConnecting ?? false)
     }
 
     static func result(_ outcome: SignalOutcome?) -> String {
