@@ -30,7 +30,16 @@ public struct ActionRecord: Sendable, Equatable {
             ("action", JSONText.quote(action.rawValue)), ("result", JSONText.quote(result)),
             ("dry_run", dryRun ? "true" : "false"),
         ]
-        return "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
+        var object = "{"
+        object.reserveCapacity(fields.reduce(2) { $0 + $1.0.utf8.count + $1.1.utf8.count + 4 })
+        for (index, (key, value)) in fields.enumerated() {
+            if index > 0 { object += "," }
+            object += "\""
+            object += key
+            object += "\":"
+            object += value
+        }
+        return object + "}"
     }
 }
 

@@ -29,46 +29,52 @@ public struct LineLogHandler: LogHandler {
 
     public func log(event: LogEvent) {
         var fields: [(String, String)] = [("ts", timestamp()), ("level", "\(event.level)"), ("msg", "\(event.message)")]
-        let merged = metadata.merging(event.metadata ?? [:]) { $1 }
+        let merged = metadata.isEmpty ? event.metadata ?? [:] : metadata.merging(event.metadata ?? [:]) { $1 }
         for key in merged.keys.sorted() { fields.append((key, "\(merged[key]!)")) }
-        let line = Self.render(fields, format: format) + "\n"
-        line.utf8CString.withUnsafeBufferPointer { buffer in
-            _ = write(2, buffer.baseAddress, buffer.count - 1)
+        var line = Self.render(fields, format: format) + "\n"
+        line.withUTF8 { buffer in
+            _ = write(2, buffer.baseAddress, buffer.count)
         }
     }
 
     /// One line from ordered fields.
     public static func render(_ fields: [(String, String)], format: LogFormat) -> String {
-        switch format {
-        case .logfmt:
-            return fields.map { "\($0.0)=\(logfmtValue($0.1))" }.joined(separator: " ")
-        case .json:
-            return "{" + fields.map { "\(JSONText.quote($0.0)):\(JSONText.quote($0.1))" }.joined(separator: ",") + "}"
-        }
-    }
-
-    static func logfmtValue(_ value: String) -> String {
-        let needsQuotes = value.isEmpty || value.unicodeScalars.contains {
-            $0.value <= 0x20 || $0 == "=" || $0 == "\"" || $0 == "\\" || $0.value == 0x7F
-        }
-        guard needsQuotes else { return value }
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    out += JSONText.unicodeEscape(scalar)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
+        var line = format == .json ? "{" : ""
+        line.reserveCapacity(fields.reduce(2) { $0 + $1.0.utf8.count + $1.1.utf8.count + 6 })
+        for (index, (key, value)) in fields.enumerated() {
+            switch format {
+            case .logfmt:
+                if index > 0 { line += " " }
+                line += key
+                line += "="
+                line += logfmtValue(value)
+            case .json:
+                if index > 0 { line += "," }
+                line += JSONText.quote(key)
+                line += ":"
+                line += JSONText.quote(value)
             }
         }
-        return out + "\""
+        if format == .json { line += "}" }
+        return line
+    }
+
+    /// A logfmt value: as it is, or quoted (JSON escapes, DEL too) when it is empty or holds
+    /// blanks, control characters, `=`, quotes or backslashes.
+    static func logfmtValue(_ value: String) -> String {
+        let needsQuotes = value.isEmpty || value.utf8.contains {
+            $0 <= 0x20 || $0 == UInt8(ascii: "=") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 == 0x7F
+        }
+        guard needsQuotes else { return value }
+        var value = value
+        return value.withUTF8 { bytes in
+            var out: [UInt8] = []
+            out.reserveCapacity(bytes.count + 2)
+            out.append(UInt8(ascii: "\""))
+            JSONText.appendEscaped(bytes, to: &out, escapingDelete: true)
+            out.append(UInt8(ascii: "\""))
+            return String(decoding: out, as: UTF8.self)
+        }
     }
 
     func timestamp() -> String {
