@@ -2,12 +2,17 @@
 public enum JSONText {
     /// `text` as a quoted JSON string, escaping quotes, backslashes and control characters.
     public static func quote(_ text: String) -> String {
+        quoted(text, escapingDelete: false)
+    }
+
+    /// `text` in double quotes with `appendEscaped`'s escapes (JSON strings, quoted logfmt values).
+    static func quoted(_ text: String, escapingDelete: Bool) -> String {
         var text = text
         return text.withUTF8 { bytes in
             var out: [UInt8] = []
             out.reserveCapacity(bytes.count + 2)
             out.append(UInt8(ascii: "\""))
-            appendEscaped(bytes, to: &out, escapingDelete: false)
+            appendEscaped(bytes, to: &out, escapingDelete: escapingDelete)
             out.append(UInt8(ascii: "\""))
             return String(decoding: out, as: UTF8.self)
         }

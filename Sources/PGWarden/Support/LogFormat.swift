@@ -65,16 +65,7 @@ public struct LineLogHandler: LogHandler {
         let needsQuotes = value.isEmpty || value.utf8.contains {
             $0 <= 0x20 || $0 == UInt8(ascii: "=") || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") || $0 == 0x7F
         }
-        guard needsQuotes else { return value }
-        var value = value
-        return value.withUTF8 { bytes in
-            var out: [UInt8] = []
-            out.reserveCapacity(bytes.count + 2)
-            out.append(UInt8(ascii: "\""))
-            JSONText.appendEscaped(bytes, to: &out, escapingDelete: true)
-            out.append(UInt8(ascii: "\""))
-            return String(decoding: out, as: UTF8.self)
-        }
+        return needsQuotes ? JSONText.quoted(value, escapingDelete: true) : value
     }
 
     func timestamp() -> String {
