@@ -8,7 +8,6 @@ let package = Package(
         .executable(name: "pgwarden", targets: ["pgwarden"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
@@ -33,7 +32,6 @@ let package = Package(
             name: "pgwarden",
             dependencies: [
                 "PGWarden",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

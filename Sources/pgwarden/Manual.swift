@@ -1,56 +1,74 @@
-import ArgumentParser
 import Dispatch
 import Logging
 import PGWarden
 
 /// Selectors shared by `sessions`, `cancel` and `terminate`.
-struct SelectorOptions: ParsableArguments {
-    @Option(name: .customLong("database"), help: "Only sessions in this database (repeatable).")
-    var databases: [String] = []
-    @Option(name: .customLong("exclude-database"), help: "Never sessions in this database (repeatable).")
-    var excludeDatabases: [String] = []
-    @Option(name: .customLong("role"), help: "Only sessions of this role (repeatable).")
-    var roles: [String] = []
-    @Option(name: .customLong("exclude-role"), help: "Never sessions of this role (repeatable).")
-    var excludeRoles: [String] = []
-    @Option(name: .customLong("application-name"), help: "Only sessions with this application_name (repeatable).")
-    var applicationNames: [String] = []
-    @Option(name: .customLong("exclude-application-name"), help: "Never sessions with this application_name (repeatable).")
-    var excludeApplicationNames: [String] = []
-    @Option(name: .customLong("state"), help: "Only sessions in this state, e.g. 'idle in transaction' (repeatable).")
-    var states: [String] = []
-    @Option(name: .customLong("min-state-age"), help: "Only sessions in their state at least this long, e.g. 10m.")
+struct SelectorOptions {
+    static let flags: [FlagSpec] = [
+        .repeatable("database", "name", help: "Only sessions in this database."),
+        .repeatable("exclude-database", "name", help: "Never sessions in this database."),
+        .repeatable("role", "name", help: "Only sessions of this role."),
+        .repeatable("exclude-role", "name", help: "Never sessions of this role."),
+        .repeatable("application-name", "name", help: "Only sessions with this application_name."),
+        .repeatable("exclude-application-name", "name", help: "Never sessions with this application_name."),
+        .repeatable("state", "state", help: "Only sessions in this state, e.g. 'idle in transaction'."),
+        .value("min-state-age", "duration", help: "Only sessions in their state at least this long, e.g. 10m."),
+        .value("min-transaction-age", "duration", help: "Only sessions whose transaction is at least this old."),
+        .repeatable("client-address", "cidr", help: "Only sessions from this address range, e.g. 10.0.0.0/8."),
+        .repeatable("exclude-client-address", "cidr", help: "Never sessions from this address range."),
+        .value("pid", "pid", help: "Only the backend with this pid."),
+        .toggle("only-blocking", help: "Only sessions that block other sessions."),
+        .toggle("include-superusers", help: "Also superusers' sessions (needs a superuser connection)."),
+        .repeatable("protect-role", "name", help: "Never touch this role's sessions."),
+    ]
+
+    var databases: [String]
+    var excludeDatabases: [String]
+    var roles: [String]
+    var excludeRoles: [String]
+    var applicationNames: [String]
+    var excludeApplicationNames: [String]
+    var states: [String]
     var minStateAge: String?
-    @Option(name: .customLong("min-transaction-age"), help: "Only sessions whose transaction is at least this old.")
     var minTransactionAge: String?
-    @Option(name: .customLong("client-address"), help: "Only sessions from this address range, e.g. 10.0.0.0/8 (repeatable).")
-    var clientAddresses: [String] = []
-    @Option(name: .customLong("exclude-client-address"), help: "Never sessions from this address range (repeatable).")
-    var excludeClientAddresses: [String] = []
-    @Option(name: .customLong("pid"), help: "Only the backend with this pid.")
+    var clientAddresses: [String]
+    var excludeClientAddresses: [String]
     var pid: Int32?
-    @Flag(name: .customLong("only-blocking"), help: "Only sessions that block other sessions.")
-    var onlyBlocking = false
-    @Flag(name: .customLong("include-superusers"), help: "Also superusers' sessions (needs a superuser connection).")
-    var includeSuperusers = false
-    @Option(name: .customLong("protect-role"), help: "Never touch this role's sessions (repeatable).")
-    var protectedRoles: [String] = []
+    var onlyBlocking: Bool
+    var includeSuperusers: Bool
+    var protectedRoles: [String]
 
-    static let states = ["active", "idle", "idle in transaction", "idle in transaction (aborted)", "fastpath function call", "disabled"]
-
-    func validate() throws {
+    init(_ flags: ParsedFlags) throws(UsageError) {
+        databases = flags.values("database")
+        excludeDatabases = flags.values("exclude-database")
+        roles = flags.values("role")
+        excludeRoles = flags.values("exclude-role")
+        applicationNames = flags.values("application-name")
+        excludeApplicationNames = flags.values("exclude-application-name")
+        states = flags.values("state")
+        minStateAge = flags.value("min-state-age")
+        minTransactionAge = flags.value("min-transaction-age")
+        clientAddresses = flags.values("client-address")
+        excludeClientAddresses = flags.values("exclude-client-address")
+        pid = try flags.integer("pid", as: Int32.self)
+        onlyBlocking = flags.isSet("only-blocking")
+        includeSuperusers = flags.isSet("include-superusers")
+        protectedRoles = flags.values("protect-role")
         for state in states where !Self.states.contains(state) {
-            throw ValidationError("--state '\(state)' is not a session state; use one of: \(Self.states.joined(separator: ", ")).")
+            throw UsageError("--state '\(state)' is not a session state; use one of: \(Self.states.joined(separator: ", ")).")
         }
         for (flag, value) in [("--min-state-age", minStateAge), ("--min-transaction-age", minTransactionAge)] {
             if let value, parseDuration(value) == nil {
-                throw ValidationError("\(flag) '\(value)' is not a duration; write it like 30s, 10m or 1h.")
+                throw UsageError("\(flag) '\(value)' is not a duration; write it like 30s, 10m or 1h.")
             }
         }
         for cidr in clientAddresses + excludeClientAddresses where CIDR(cidr) == nil {
-            throw ValidationError("'\(cidr)' is not an address range; write it like 10.0.0.0/8 or ::1/128.")
+            throw UsageError("'\(cidr)' is not an address range; write it like 10.0.0.0/8 or ::1/128.")
         }
     }
+
+    static let states = ["active", "idle", "idle in transaction", "idle in transaction (aborted)", "fastpath function call", "disabled"]
+
 
     /// True when no selector narrows the sessions (only exclusions or nothing at all).
     var selectsEverything: Bool {
@@ -72,11 +90,17 @@ struct SelectorOptions: ParsableArguments {
 }
 
 /// `pgwarden sessions`: lists the client sessions the selectors pick.
-struct Sessions: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List client sessions (pgwarden's own excluded).")
+struct Sessions: Subcommand {
+    static let spec = CommandSpec(name: "pgwarden sessions", abstract: "List client sessions (pgwarden's own excluded).",
+                                  flags: SelectorOptions.flags + ConnectionOptions.flags)
 
-    @OptionGroup var selectors: SelectorOptions
-    @OptionGroup var connection: ConnectionOptions
+    var selectors: SelectorOptions
+    var connection: ConnectionOptions
+
+    init(_ flags: ParsedFlags) throws(UsageError) {
+        selectors = try SelectorOptions(flags)
+        connection = try ConnectionOptions(flags)
+    }
 
     func run() throws {
         let killer = Killer(database: Database(settings: connection.settings(environment: environment())))
@@ -96,22 +120,30 @@ struct Sessions: ParsableCommand {
 }
 
 /// `pgwarden cancel` / `pgwarden terminate`: the guarded action by hand.
-struct ManualAction: ParsableArguments {
-    @OptionGroup var selectors: SelectorOptions
-    @OptionGroup var connection: ConnectionOptions
-    @Flag(name: .customLong("dry-run"), help: "Show what would be done; signal nothing.")
-    var dryRun = false
-    @Flag(name: .customLong("all"), help: "Allow acting on every client session when no selector narrows them.")
-    var all = false
-    @Option(name: .customLong("limit"), help: "Act on at most this many sessions (oldest in their state first).")
+struct ManualAction {
+    static let flags: [FlagSpec] = SelectorOptions.flags + ConnectionOptions.flags + [
+        .toggle("dry-run", help: "Show what would be done; signal nothing."),
+        .toggle("all", help: "Allow acting on every client session when no selector narrows them."),
+        .value("limit", "count", help: "Act on at most this many sessions (oldest in their state first)."),
+    ]
+
+    var selectors: SelectorOptions
+    var connection: ConnectionOptions
+    var dryRun: Bool
+    var all: Bool
     var limit: Int?
 
-    func validate() throws {
+    init(_ flags: ParsedFlags) throws(UsageError) {
+        selectors = try SelectorOptions(flags)
+        connection = try ConnectionOptions(flags)
+        dryRun = flags.isSet("dry-run")
+        all = flags.isSet("all")
+        limit = try flags.integer("limit")
         if selectors.selectsEverything && !all {
-            throw ValidationError("no selector given: this would act on every client session. Narrow it (--database, --role, "
+            throw UsageError("no selector given: this would act on every client session. Narrow it (--database, --role, "
                 + "--state, --min-state-age, --pid …) or pass --all to mean it.")
         }
-        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1.") }
+        if let limit, limit < 1 { throw UsageError("--limit must be at least 1.") }
     }
 
     func run(_ action: KillAction) throws {
@@ -130,22 +162,29 @@ struct ManualAction: ParsableArguments {
         let done = records.filter { $0.result == "success" }.count
         print(dryRun ? "dry run: \(records.filter { $0.result == "dry_run" }.count) session(s) would be signalled"
                      : "\(done) session(s) signalled, \(records.count - done) left alone")
-        if records.contains(where: { $0.result == "error" }) { throw ExitCode(1) }
+        if records.contains(where: { $0.result == "error" }) {
+            throw RuntimeError("\(records.filter { $0.result == "error" }.count) session(s) could not be signalled; see the result column above.")
+        }
     }
 }
 
-struct Cancel: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Cancel the running query of the selected sessions (pg_cancel_backend).")
-    @OptionGroup var options: ManualAction
+struct Cancel: Subcommand {
+    static let spec = CommandSpec(name: "pgwarden cancel",
+                                  abstract: "Cancel the running query of the selected sessions (pg_cancel_backend).",
+                                  flags: ManualAction.flags)
+    var options: ManualAction
+    init(_ flags: ParsedFlags) throws(UsageError) { options = try ManualAction(flags) }
     func run() throws {
         bootstrapLogging(level: "warn", format: "logfmt")
         try options.run(.cancel)
     }
 }
 
-struct Terminate: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Terminate the selected sessions (pg_terminate_backend).")
-    @OptionGroup var options: ManualAction
+struct Terminate: Subcommand {
+    static let spec = CommandSpec(name: "pgwarden terminate", abstract: "Terminate the selected sessions (pg_terminate_backend).",
+                                  flags: ManualAction.flags)
+    var options: ManualAction
+    init(_ flags: ParsedFlags) throws(UsageError) { options = try ManualAction(flags) }
     func run() throws {
         bootstrapLogging(level: "warn", format: "logfmt")
         try options.run(.terminate)

@@ -1,71 +1,150 @@
-import ArgumentParser
 import PGWarden
 
-/// The root command: the exporter runs when no subcommand is named.
-struct PGWardenCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "pgwarden",
-        abstract: "PostgreSQL session exporter and guarded kill hooks.",
-        discussion: "With no subcommand, pgwarden serves /metrics (see 'pgwarden serve --help').",
-        version: PGWardenVersion.current,
-        subcommands: [Serve.self, Sessions.self, Cancel.self, Terminate.self],
-        defaultSubcommand: Serve.self)
+/// A subcommand as the command line sees it: its flags, and how to run once they are parsed.
+protocol Subcommand: Sendable {
+    static var spec: CommandSpec { get }
+    /// Reads and checks the flags; a UsageError says which flag is wrong and how to write it.
+    init(_ flags: ParsedFlags) throws(UsageError)
+    /// Runs; a RuntimeError (exit status 1) says what failed and what to do.
+    func run() throws
 }
 
-/// A failure after the arguments were accepted: printed as is, exit status 1.
+/// The root command: the exporter runs when no subcommand is named.
+enum PGWardenCommand {
+    static let subcommands: [any Subcommand.Type] = [Serve.self, Sessions.self, Cancel.self, Terminate.self]
+
+    static let root = CommandSpec(
+        name: "pgwarden",
+        abstract: "PostgreSQL session exporter and guarded kill hooks.",
+        discussion: "With no subcommand, pgwarden serves /metrics with the flags below (the serve subcommand). "
+            + "'pgwarden <subcommand> --help' shows a subcommand's flags.",
+        flags: Serve.spec.flags)
+
+    /// Runs the command line (without the program name) and returns the exit status: 0, 1 when
+    /// running failed, 2 when the command line is wrong.
+    static func main(_ arguments: [String]) -> Int32 {
+        var words = arguments[...]
+        var command: any Subcommand.Type = Serve.self
+        var shownName = root.name
+        if let first = words.first, first == "help" {
+            let topic = words.dropFirst().first
+            guard let topic else { return printHelp(root) }
+            guard let named = subcommands.first(where: { name(of: $0) == topic }) else {
+                return usageError(UsageError("no subcommand '\(topic)'; subcommands: \(subcommands.map(name(of:)).joined(separator: ", "))."), help: root.name)
+            }
+            return printHelp(named.spec)
+        }
+        if let first = words.first, !first.hasPrefix("-") {
+            guard let named = subcommands.first(where: { name(of: $0) == first }) else {
+                return usageError(UsageError("no subcommand '\(first)'; subcommands: \(subcommands.map(name(of:)).joined(separator: ", ")) (serve when none is named)."), help: root.name)
+            }
+            command = named
+            shownName = named.spec.name
+            words = words.dropFirst()
+        }
+        do {
+            let flags = try FlagParser.parse(words, spec: command.spec)
+            if flags.versionRequested && !flags.helpRequested {
+                print(PGWardenVersion.current)
+                return 0
+            }
+            if flags.helpRequested {
+                return printHelp(shownName == root.name ? root : command.spec)
+            }
+            try command.init(flags).run()
+            return 0
+        } catch let error as UsageError {
+            return usageError(error, help: command.spec.name)
+        } catch let error as RuntimeError {
+            Stderr.write("pgwarden: \(error.description)\n")
+            return error.status
+        } catch {
+            Stderr.write("pgwarden: \(error)\n")
+            return 1
+        }
+    }
+
+    /// The word that names a subcommand: the last word of its spec's name.
+    static func name(of command: any Subcommand.Type) -> String {
+        String(command.spec.name.split(separator: " ").last ?? "")
+    }
+
+    static func printHelp(_ spec: CommandSpec) -> Int32 {
+        let listed = spec.name == root.name ? subcommands.map { (name: name(of: $0), abstract: $0.spec.abstract) } : []
+        print(FlagParser.help(spec, subcommands: listed), terminator: "")
+        return 0
+    }
+
+    static func usageError(_ error: UsageError, help: String) -> Int32 {
+        Stderr.write("pgwarden: error: \(error.description)\nSee '\(help) --help' for the flags.\n")
+        return 2
+    }
+}
+
+/// A failure after the arguments were accepted: printed as is, exit status 1 unless said otherwise.
 struct RuntimeError: Error, CustomStringConvertible {
     var description: String
-    init(_ description: String) { self.description = description }
+    var status: Int32 = 1
+    init(_ description: String, status: Int32 = 1) {
+        self.description = description
+        self.status = status
+    }
 }
 
 /// Options every subcommand that talks to PostgreSQL shares.
-struct ConnectionOptions: ParsableArguments {
-    @Option(name: .customLong("dsn"),
-            help: "libpq connection string or URI (default: $DATA_SOURCE_NAME, else libpq's PG* environment, service file and .pgpass).")
+struct ConnectionOptions {
+    static let flags: [FlagSpec] = [
+        .value("dsn", "dsn", help: "libpq connection string or URI (default: $DATA_SOURCE_NAME, else libpq's PG* environment, service file and .pgpass)."),
+        .value("db.statement-timeout", "duration", help: "statement_timeout for pgwarden's session.", default: "5s"),
+        .value("db.lock-timeout", "duration", help: "lock_timeout for pgwarden's session.", default: "1s"),
+        .value("db.connect-timeout", "duration", help: "Longest wait to connect to PostgreSQL.", default: "3s"),
+    ]
+
     var dsn: String?
+    var statementTimeout: Duration
+    var lockTimeout: Duration
+    var connectTimeout: Duration
 
-    @Option(name: .customLong("db.statement-timeout"), help: "statement_timeout for pgwarden's session.")
-    var statementTimeout: String = "5s"
-
-    @Option(name: .customLong("db.lock-timeout"), help: "lock_timeout for pgwarden's session.")
-    var lockTimeout: String = "1s"
-
-    @Option(name: .customLong("db.connect-timeout"), help: "Longest wait to connect to PostgreSQL.")
-    var connectTimeout: String = "3s"
-
-    func validate() throws {
-        for (flag, value) in [("--db.statement-timeout", statementTimeout), ("--db.lock-timeout", lockTimeout),
-                              ("--db.connect-timeout", connectTimeout)] {
+    init(_ flags: ParsedFlags) throws(UsageError) {
+        dsn = flags.value("dsn")
+        func duration(_ name: String) throws(UsageError) -> Duration {
+            let value = flags.value(name) ?? ""
             guard let d = parseDuration(value), d > .zero else {
-                throw ValidationError("\(flag) '\(value)' is not a duration; write it like 500ms, 5s or 1m.")
+                throw UsageError("--\(name) '\(value)' is not a duration; write it like 500ms, 5s or 1m.")
             }
+            return d
         }
+        statementTimeout = try duration("db.statement-timeout")
+        lockTimeout = try duration("db.lock-timeout")
+        connectTimeout = try duration("db.connect-timeout")
     }
 
     /// The connection settings these options describe; the DSN falls back to $DATA_SOURCE_NAME.
     func settings(environment: [String: String]) -> ConnectionSettings {
         let dsn = self.dsn ?? environment["DATA_SOURCE_NAME"].flatMap { $0.isEmpty ? nil : $0 }
-        return ConnectionSettings(dsn: dsn, statementTimeout: parseDuration(statementTimeout)!,
-                                  lockTimeout: parseDuration(lockTimeout)!,
-                                  connectTimeout: parseDuration(connectTimeout)!)
+        return ConnectionSettings(dsn: dsn, statementTimeout: statementTimeout, lockTimeout: lockTimeout,
+                                  connectTimeout: connectTimeout)
     }
 }
 
 /// Logging options shared by every subcommand.
-struct LoggingOptions: ParsableArguments {
+struct LoggingOptions {
+    static let flags: [FlagSpec] = [
+        .value("log.level", "level", help: "Only log messages of this level or above: debug, info, warn, error.", default: "info"),
+        .value("log.format", "format", help: "Log line format: logfmt or json.", default: "logfmt"),
+    ]
 
-    @Option(name: .customLong("log.level"), help: "Only log messages of this level or above: debug, info, warn, error.")
-    var level: String = "info"
+    var level: String
+    var format: String
 
-    @Option(name: .customLong("log.format"), help: "Log line format: logfmt or json.")
-    var format: String = "logfmt"
-
-    func validate() throws {
+    init(_ flags: ParsedFlags) throws(UsageError) {
+        level = flags.value("log.level") ?? "info"
+        format = flags.value("log.format") ?? "logfmt"
         guard ["debug", "info", "warn", "error"].contains(level) else {
-            throw ValidationError("--log.level '\(level)' is not one of debug, info, warn, error.")
+            throw UsageError("--log.level '\(level)' is not one of debug, info, warn, error.")
         }
         guard LogFormat(rawValue: format) != nil else {
-            throw ValidationError("--log.format '\(format)' is not one of logfmt, json.")
+            throw UsageError("--log.format '\(format)' is not one of logfmt, json.")
         }
     }
 }

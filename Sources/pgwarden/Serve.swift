@@ -1,4 +1,3 @@
-import ArgumentParser
 import Logging
 import PGWarden
 
@@ -7,32 +6,38 @@ import Glibc
 #endif
 
 /// Serves /metrics (and, with a policy, the webhook) until SIGTERM or SIGINT.
-struct Serve: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the exporter (the default).")
+struct Serve: Subcommand {
+    static let spec = CommandSpec(
+        name: "pgwarden serve", abstract: "Run the exporter (the default).",
+        flags: [
+            .value("web.listen-address", "address", help: "Address to listen on: [host]:port.", default: ":9793"),
+            .value("web.telemetry-path", "path", help: "Path under which to expose metrics.", default: "/metrics"),
+            .toggle("collector.application-name",
+                    help: "Add an application_name label to the session families (unbounded cardinality: opt in only if your applications set few names)."),
+        ] + ConnectionOptions.flags + LoggingOptions.flags + WebhookOptions.flags)
 
-    @Option(name: .customLong("web.listen-address"), help: "Address to listen on: [host]:port.")
-    var listenAddress: String = ":9793"
+    var listenAddress: String
+    var telemetryPath: String
+    var applicationNameLabel: Bool
+    var connection: ConnectionOptions
+    var logging: LoggingOptions
+    var webhook: WebhookOptions
 
-    @Option(name: .customLong("web.telemetry-path"), help: "Path under which to expose metrics.")
-    var telemetryPath: String = "/metrics"
-
-    @Flag(name: .customLong("collector.application-name"),
-          help: "Add an application_name label to the session families (unbounded cardinality: opt in only if your applications set few names).")
-    var applicationNameLabel = false
-
-    @OptionGroup var connection: ConnectionOptions
-    @OptionGroup var logging: LoggingOptions
-    @OptionGroup var webhook: WebhookOptions
-
-    func validate() throws {
+    init(_ flags: ParsedFlags) throws(UsageError) {
+        listenAddress = flags.value("web.listen-address") ?? ""
+        telemetryPath = flags.value("web.telemetry-path") ?? ""
+        applicationNameLabel = flags.isSet("collector.application-name")
+        connection = try ConnectionOptions(flags)
+        logging = try LoggingOptions(flags)
+        webhook = try WebhookOptions(flags)
         guard ListenAddress(parsing: listenAddress) != nil else {
-            throw ValidationError("--web.listen-address '\(listenAddress)' is not [host]:port (e.g. :9793, 127.0.0.1:9793, [::1]:9793).")
+            throw UsageError("--web.listen-address '\(listenAddress)' is not [host]:port (e.g. :9793, 127.0.0.1:9793, [::1]:9793).")
         }
         guard telemetryPath.hasPrefix("/"), telemetryPath != "/", telemetryPath != "/healthz" else {
-            throw ValidationError("--web.telemetry-path '\(telemetryPath)' must start with / and not be / or /healthz.")
+            throw UsageError("--web.telemetry-path '\(telemetryPath)' must start with / and not be / or /healthz.")
         }
         guard webhook.path != telemetryPath else {
-            throw ValidationError("--webhook.path and --web.telemetry-path are both '\(telemetryPath)'; give them different paths.")
+            throw UsageError("--webhook.path and --web.telemetry-path are both '\(telemetryPath)'; give them different paths.")
         }
     }
 

@@ -1,54 +1,58 @@
-import ArgumentParser
 import Logging
 import PGWarden
 
 /// Flags of the kill hooks: the policy, the webhook's path, credentials and limits.
-struct WebhookOptions: ParsableArguments {
-    @Option(name: .customLong("config.file"),
-            help: "Policy file (YAML). With it, pgwarden serves the Alertmanager webhook; SIGHUP reloads it.")
+struct WebhookOptions {
+    static let flags: [FlagSpec] = [
+        .value("config.file", "file", help: "Policy file (YAML). With it, pgwarden serves the Alertmanager webhook; SIGHUP reloads it."),
+        .value("webhook.path", "path", help: "Path of the Alertmanager webhook.", default: "/webhook"),
+        .value("webhook.token-file", "file",
+               help: "File holding the bearer token Alertmanager sends (http_config.authorization.credentials_file)."),
+        .value("webhook.basic-auth-user", "user", help: "User name for HTTP basic auth on the webhook."),
+        .value("webhook.basic-auth-password-file", "file", help: "File holding the HTTP basic auth password."),
+        .toggle("webhook.allow-unauthenticated",
+                help: "Serve the webhook without credentials (anyone who can reach it can make pgwarden act)."),
+        .value("webhook.max-body-bytes", "bytes", help: "Largest notification accepted (413 above).",
+               default: "\(WebhookHandler.maxBodyBytes)"),
+        .value("webhook.timeout", "duration", help: "Deadline for answering a notification.", default: "5s"),
+        .toggle("webhook.dry-run", help: "Only report what the policy would do, whatever the file says."),
+    ]
+
     var configFile: String?
-
-    @Option(name: .customLong("webhook.path"), help: "Path of the Alertmanager webhook.")
-    var path: String = "/webhook"
-
-    @Option(name: .customLong("webhook.token-file"),
-            help: "File holding the bearer token Alertmanager sends (http_config.authorization.credentials_file).")
+    var path: String
     var tokenFile: String?
-
-    @Option(name: .customLong("webhook.basic-auth-user"), help: "User name for HTTP basic auth on the webhook.")
     var basicUser: String?
-
-    @Option(name: .customLong("webhook.basic-auth-password-file"), help: "File holding the HTTP basic auth password.")
     var basicPasswordFile: String?
+    var allowUnauthenticated: Bool
+    var maxBodyBytes: Int
+    var timeout: Duration
+    var dryRun: Bool
 
-    @Flag(name: .customLong("webhook.allow-unauthenticated"),
-          help: "Serve the webhook without credentials (anyone who can reach it can make pgwarden act).")
-    var allowUnauthenticated = false
-
-    @Option(name: .customLong("webhook.max-body-bytes"), help: "Largest notification accepted (413 above).")
-    var maxBodyBytes: Int = WebhookHandler.maxBodyBytes
-
-    @Option(name: .customLong("webhook.timeout"), help: "Deadline for answering a notification.")
-    var timeout: String = "5s"
-
-    @Flag(name: .customLong("webhook.dry-run"), help: "Only report what the policy would do, whatever the file says.")
-    var dryRun = false
-
-    func validate() throws {
+    init(_ flags: ParsedFlags) throws(UsageError) {
+        configFile = flags.value("config.file")
+        path = flags.value("webhook.path") ?? ""
+        tokenFile = flags.value("webhook.token-file")
+        basicUser = flags.value("webhook.basic-auth-user")
+        basicPasswordFile = flags.value("webhook.basic-auth-password-file")
+        allowUnauthenticated = flags.isSet("webhook.allow-unauthenticated")
+        maxBodyBytes = try flags.integer("webhook.max-body-bytes") ?? WebhookHandler.maxBodyBytes
+        dryRun = flags.isSet("webhook.dry-run")
         guard path.hasPrefix("/"), path != "/", path != "/healthz", path != "/actions" else {
-            throw ValidationError("--webhook.path '\(path)' must start with / and not be /, /healthz or /actions.")
+            throw UsageError("--webhook.path '\(path)' must start with / and not be /, /healthz or /actions.")
         }
         guard maxBodyBytes >= 1024 else {
-            throw ValidationError("--webhook.max-body-bytes \(maxBodyBytes) is too small; use at least 1024.")
+            throw UsageError("--webhook.max-body-bytes \(maxBodyBytes) is too small; use at least 1024.")
         }
-        guard let d = parseDuration(timeout), d >= .seconds(1) else {
-            throw ValidationError("--webhook.timeout '\(timeout)' must be a duration of at least 1s, like 5s.")
+        let timeoutText = flags.value("webhook.timeout") ?? ""
+        guard let timeout = parseDuration(timeoutText), timeout >= .seconds(1) else {
+            throw UsageError("--webhook.timeout '\(timeoutText)' must be a duration of at least 1s, like 5s.")
         }
+        self.timeout = timeout
         guard (basicUser == nil) == (basicPasswordFile == nil) else {
-            throw ValidationError("--webhook.basic-auth-user and --webhook.basic-auth-password-file go together; give both or neither.")
+            throw UsageError("--webhook.basic-auth-user and --webhook.basic-auth-password-file go together; give both or neither.")
         }
         if configFile != nil && tokenFile == nil && basicUser == nil && !allowUnauthenticated {
-            throw ValidationError("the webhook needs credentials: give --webhook.token-file (or basic auth), "
+            throw UsageError("the webhook needs credentials: give --webhook.token-file (or basic auth), "
                 + "or --webhook.allow-unauthenticated to run it open on purpose.")
         }
     }
@@ -76,7 +80,7 @@ struct WebhookOptions: ParsableArguments {
         }
         var policy = policies.policy
         if dryRun { policy.dryRun = true }
-        let deadline = parseDuration(timeout)!
+        let deadline = timeout
         // The actions get their own connection, with timeouts inside the response deadline.
         var actionSettings = settings
         actionSettings.statementTimeout = min(settings.statementTimeout, deadline / 2)
