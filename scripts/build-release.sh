@@ -42,6 +42,9 @@ mkdir -p "$shim"
 printf 'INPUT(%s)\n' "$libstdcxx" >"$shim/libstdc++.so.tmp"
 mv "$shim/libstdc++.so.tmp" "$shim/libstdc++.so"
 
+# SwiftPM does not know the ordering file and the linker script are inputs of the link: removing
+# the binary makes it link again (a few seconds) whenever either may have changed.
+rm -f "$root/.build/release/pgwarden"
 swift build -c release --static-swift-stdlib \
   -Xswiftc -Xfrontend -Xswiftc -function-sections \
   -Xswiftc -use-ld=lld \
