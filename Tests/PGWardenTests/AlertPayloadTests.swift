@@ -221,7 +221,9 @@ struct AlertPayloadTests {
             Issue.record("invalid UTF-8 decoded")
         } catch {
             #expect(error.description.hasPrefix("the body"))
+            #expect(error.description == "the body is not UTF-8 text (at byte 1); send the notification as UTF-8 JSON")
         }
+        #expect(Self.error("{\"version\":\"4\u{0}\"}") == "the body is not UTF-8 text (at byte 13); send the notification as UTF-8 JSON")
     }
 
     @Test(arguments: ["[]", "\"text\"", "42", "null"])

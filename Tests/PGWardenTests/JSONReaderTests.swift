@@ -137,13 +137,16 @@ struct JSONReaderTests {
         #expect(Self.message("\"\u{1B}[0m\"") == "unescaped control character U+001B in a string at byte 1 (write it as \\u001B)")
     }
 
-    @Test func invalidUTF8InAStringIsRefused() {
+    @Test func invalidUTF8IsRefused() {
         let error = Self.error(Array(#"["ab"#.utf8) + [0xC3, 0x28] + Array(#""]"#.utf8))
-        #expect(error?.description == "invalid UTF-8 in the string at byte 1")
-        #expect(Self.error([0x22, 0xED, 0xA0, 0x80, 0x22])?.description == "invalid UTF-8 in the string at byte 0")
-        #expect(Self.error([0x22, 0xC0, 0xAF, 0x22])?.description == "invalid UTF-8 in the string at byte 0")
-        #expect(Self.error([0x22, 0x61, 0x5C, 0x6E, 0xFF, 0x22])?.description == "invalid UTF-8 in the string at byte 0")
+        #expect(error?.description == "invalid UTF-8 at byte 4")
+        #expect(Self.error([0x22, 0xED, 0xA0, 0x80, 0x22])?.description == "invalid UTF-8 at byte 1")  // a surrogate
+        #expect(Self.error([0x22, 0xC0, 0xAF, 0x22])?.description == "invalid UTF-8 at byte 1")  // overlong
+        #expect(Self.error([0x22, 0x61, 0x5C, 0x6E, 0xFF, 0x22])?.description == "invalid UTF-8 at byte 4")
+        #expect(Self.error([0x22, 0xE2, 0x82, 0x22])?.description == "invalid UTF-8 at byte 1")  // truncated
+        #expect(Self.error([0x22, 0xF4, 0x90, 0x80, 0x80, 0x22])?.description == "invalid UTF-8 at byte 1")  // above U+10FFFF
         #expect(Self.error([0x5B, 0xFF, 0x5D])?.description == "unexpected byte 0xFF at byte 1; expected a value")
+        #expect(Self.error([0x5B, 0xC3, 0xA9, 0x5D])?.description == "unexpected 'é' at byte 1; expected a value")
     }
 
     // MARK: - Numbers

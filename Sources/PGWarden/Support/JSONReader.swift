@@ -7,7 +7,7 @@
 ///
 /// Refused, with the byte offset (from 0) and what was expected there: anything after the value,
 /// trailing commas (`[1,]`, `{"a":1,}`), unescaped control characters (below U+0020) in strings,
-/// unknown escapes, unpaired surrogate escapes, invalid UTF-8 in strings, numbers outside the
+/// unknown escapes, unpaired surrogate escapes, invalid UTF-8, numbers outside the
 /// grammar (`01`, `1.`, `.5`, `+1`, `-`, `1e`, `NaN`), nesting deeper than `maxDepth` arrays and
 /// objects, and a key written twice in one object (`duplicateKey`; keys are compared as Swift
 /// strings, so canonically equivalent spellings such as `é` and `e\u0301` are the same key).
@@ -233,7 +233,8 @@ struct JSONReader {
     // MARK: - Strings
 
     /// A string with its escapes decoded; `pos` is at its opening quote. Runs without escapes
-    /// are taken whole; only a string with escapes is assembled byte by byte.
+    /// are taken whole; only a string with escapes is assembled byte by byte. Bytes above ASCII
+    /// are checked to be UTF-8 on the way.
     private mutating func readString() throws(JSONReadError) -> String {
         let start = pos
         pos += 1
@@ -242,19 +243,16 @@ struct JSONReader {
         var hasEscapes = false
         while pos < bytes.count {
             let byte = bytes[pos]
-            if byte == UInt8(ascii: "\"") {
-                let text: String?
-                if hasEscapes {
-                    unescaped.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<pos]))
-                    text = String(validating: unescaped, as: UTF8.self)
-                } else {
-                    text = String(validating: UnsafeBufferPointer(rebasing: bytes[runStart..<pos]), as: UTF8.self)
-                }
-                guard let text else {
-                    throw JSONReadError("invalid UTF-8 in the string at byte \(start)", offset: start)
-                }
+            if byte >= 0x20 && byte < 0x80 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") {
                 pos += 1
-                return text
+                continue
+            }
+            if byte == UInt8(ascii: "\"") {
+                let run = UnsafeBufferPointer(rebasing: bytes[runStart..<pos])
+                pos += 1
+                guard hasEscapes else { return String(decoding: run, as: UTF8.self) }
+                unescaped.append(contentsOf: run)
+                return String(decoding: unescaped, as: UTF8.self)
             }
             if byte == UInt8(ascii: "\\") {
                 if !hasEscapes {
@@ -269,7 +267,10 @@ struct JSONReader {
             if byte < 0x20 {
                 throw JSONReadError("unescaped \(Self.describe(byte)) in a string at byte \(pos) (write it as \\u00\(Self.hex(byte, digits: 2)))", offset: pos)
             }
-            pos += 1
+            guard let length = UTF8Validation.sequenceLength(at: pos, in: bytes) else {
+                throw JSONReadError("invalid UTF-8 at byte \(pos)", offset: pos)
+            }
+            pos += length
         }
         throw JSONReadError("the string that starts at byte \(start) does not end (no closing '\"')", offset: bytes.count)
     }
@@ -399,17 +400,10 @@ struct JSONReader {
 
     /// The character starting at `index` when it is printable ASCII or valid UTF-8 above it.
     private static func printable(at index: Int, in bytes: UnsafeBufferPointer<UInt8>) -> String? {
-        let lead = bytes[index]
-        let length: Int
-        switch lead {
-        case 0x21..<0x7F: length = 1
-        case 0xC2...0xDF: length = 2
-        case 0xE0...0xEF: length = 3
-        case 0xF0...0xF4: length = 4
-        default: return nil
+        guard bytes[index] > 0x20 && bytes[index] != 0x7F, let length = UTF8Validation.sequenceLength(at: index, in: bytes) else {
+            return nil
         }
-        guard index + length <= bytes.count else { return nil }
-        return String(validating: UnsafeBufferPointer(rebasing: bytes[index..<index + length]), as: UTF8.self)
+        return String(decoding: UnsafeBufferPointer(rebasing: bytes[index..<index + length]), as: UTF8.self)
     }
 
     /// `value` in upper-case hex, zero-padded to `digits`.

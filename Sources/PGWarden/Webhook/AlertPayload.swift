@@ -30,9 +30,10 @@ public struct AlertNotification: Sendable {
     public static func decode(_ body: [UInt8]) throws(PayloadError) -> AlertNotification {
         guard !body.isEmpty else { throw PayloadError("the body is empty; send an Alertmanager webhook notification (JSON)") }
         // JSON on the wire is UTF-8 (RFC 8259 §8.1); anything else (UTF-16/32, which Alertmanager
-        // never sends) is refused before reading, with a message that says so.
-        guard !body.contains(0), String(validating: body, as: UTF8.self) != nil else {
-            throw PayloadError("the body is not UTF-8 text; send the notification as UTF-8 JSON")
+        // never sends) is refused before reading, with a message that says so. So is a NUL byte.
+        let invalid = body.withUnsafeBufferPointer { UTF8Validation.firstInvalidOffset(in: $0) }
+        if let offset = [invalid, body.firstIndex(of: 0)].compactMap({ $0 }).min() {
+            throw PayloadError("the body is not UTF-8 text (at byte \(offset)); send the notification as UTF-8 JSON")
         }
         let document: JSONValue
         do {
