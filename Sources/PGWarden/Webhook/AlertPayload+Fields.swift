@@ -83,26 +83,26 @@ struct PayloadFields {
         return items
     }
 
-    /// `value` as a string.
-    static func string(_ value: JSONValue, at path: String) throws(PayloadError) -> String {
-        guard case .string(let text) = value else { throw mismatch(value, at: path, expected: "a string") }
+    /// `value` as a string (`path` is only put together for an error).
+    static func string(_ value: JSONValue, at path: @autoclosure () -> String) throws(PayloadError) -> String {
+        guard case .string(let text) = value else { throw mismatch(value, at: path(), expected: "a string") }
         return text
     }
 
     /// `value` as an object of strings; a null or non-string member names the member.
-    static func strings(_ value: JSONValue, at path: String) throws(PayloadError) -> [String: String] {
-        guard case .object(let members) = value else { throw mismatch(value, at: path, expected: "an object of strings") }
+    static func strings(_ value: JSONValue, at path: @autoclosure () -> String) throws(PayloadError) -> [String: String] {
+        guard case .object(let members) = value else { throw mismatch(value, at: path(), expected: "an object of strings") }
         var strings: [String: String] = [:]
         strings.reserveCapacity(members.count)
         for member in members {
-            strings[member.key] = try string(member.value, at: "\(path).\(member.key)")
+            strings[member.key] = try string(member.value, at: "\(path()).\(member.key)")
         }
         return strings
     }
 
     /// The error for a value that is not of the `expected` JSON type (null says so).
-    static func mismatch(_ value: JSONValue, at path: String, expected: String) -> PayloadError {
-        if case .null = value { return PayloadError("\(path) is null; expected \(expected)") }
-        return PayloadError("\(path) has the wrong type; expected \(expected)")
+    static func mismatch(_ value: JSONValue, at path: @autoclosure () -> String, expected: String) -> PayloadError {
+        if case .null = value { return PayloadError("\(path()) is null; expected \(expected)") }
+        return PayloadError("\(path()) has the wrong type; expected \(expected)")
     }
 }
