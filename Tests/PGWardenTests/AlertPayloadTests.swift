@@ -175,6 +175,7 @@ struct AlertPayloadTests {
         let message = Self.error(Self.notification(alerts: "[" + Self.alertJSON(#""alertname=A""#) + "]"))
         #expect(message?.hasPrefix("alerts[0].labels has the wrong type; expected ") == true, "\(message ?? "decoded")")
         #expect(message?.hasSuffix("an array") == false, "labels is a JSON object, not an array")
+        #expect(message == "alerts[0].labels has the wrong type; expected an object of strings")
     }
 
     @Test func alertOfTheWrongType() {
@@ -203,11 +204,15 @@ struct AlertPayloadTests {
         #expect(message?.hasPrefix("1001 alerts in one notification; at most 1000") == true, "\(message ?? "decoded")")
     }
 
-    @Test(arguments: ["", "not json", "{", #"{"version":"4""#, "\u{FF}\u{FE}"])
-    func notJSON(body: String) {
-        let message = Self.error(body)
-        #expect(message != nil)
-        #expect(message?.hasPrefix("the body") == true, "\(message ?? "decoded")")
+    @Test(arguments: [
+        ("", "the body is empty; send an Alertmanager webhook notification (JSON)"),
+        ("not json", "the body is not valid JSON: unexpected 'o' at byte 1; expected 'null'"),
+        ("{", "the body is not valid JSON: unexpected end at byte 1; expected a string key"),
+        (#"{"version":"4""#, "the body is not valid JSON: unexpected end at byte 14; expected ',' or '}'"),
+        ("\u{FF}\u{FE}", "the body is not valid JSON: unexpected 'ÿ' at byte 0; expected a value"),
+    ])
+    func notJSON(body: String, expected: String) {
+        #expect(Self.error(body) == expected)
     }
 
     @Test func invalidUTF8() {
@@ -216,7 +221,9 @@ struct AlertPayloadTests {
             Issue.record("invalid UTF-8 decoded")
         } catch {
             #expect(error.description.hasPrefix("the body"))
+            #expect(error.description == "the body is not UTF-8 text (at byte 1); send the notification as UTF-8 JSON")
         }
+        #expect(Self.error("{\"version\":\"4\u{0}\"}") == "the body is not UTF-8 text (at byte 13); send the notification as UTF-8 JSON")
     }
 
     @Test(arguments: ["[]", "\"text\"", "42", "null"])
@@ -224,5 +231,104 @@ struct AlertPayloadTests {
         let message = Self.error(body)
         #expect(message?.hasPrefix("the body") == true, "\(message ?? "decoded")")
         #expect(message?.hasSuffix("expected an object") == true, "\(message ?? "decoded")")
+    }
+
+    // MARK: - Read by JSONReader: strict JSON, exact integers, no repeated keys
+
+    @Test(arguments: [
+        (#"{"version":null,"status":"firing","alerts":[]}"#, "version is null; expected a string"),
+        (#"{"version":"4","status":"firing","alerts":[null]}"#, "alerts[0] is null; expected an object"),
+        (#"{"version":"4","status":"firing","alerts":[{"status":"firing","labels":null}]}"#,
+         "alerts[0].labels is null; expected an object of strings"),
+        (#"{"version":"4","status":"firing","alerts":[{"status":"firing","labels":{"alertname":"A","pid":null}}]}"#,
+         "alerts[0].labels.pid is null; expected a string"),
+        (#"{"version":"4","status":"firing","alerts":[],"groupLabels":["a"]}"#, "groupLabels has the wrong type; expected an object of strings"),
+        (#"{"version":"4","status":"firing","alerts":[],"commonAnnotations":{"summary":{}}}"#,
+         "commonAnnotations.summary has the wrong type; expected a string"),
+    ])
+    func nullAndWrongTypeMessages(body: String, expected: String) {
+        #expect(Self.error(body) == expected)
+    }
+
+    @Test func optionalFieldsMayBeNull() throws {
+        let alert = #"{"status":"firing","labels":{"alertname":"A"},"annotations":null,"startsAt":null,"endsAt":null,"generatorURL":null,"fingerprint":null}"#
+        let body = #"{"version":"4","status":"firing","receiver":null,"groupKey":null,"truncatedAlerts":null,"groupLabels":null,"#
+            + #""commonLabels":null,"commonAnnotations":null,"externalURL":null,"alerts":["# + alert + "]}"
+        let n = try Self.decode(body)
+        #expect(n.receiver == nil && n.groupKey == nil && n.truncatedAlerts == nil && n.groupLabels == nil)
+        #expect(n.commonLabels == nil && n.commonAnnotations == nil && n.externalURL == nil)
+        let a = try #require(n.alerts.first)
+        #expect(a.annotations == nil && a.startsAt == nil && a.endsAt == nil && a.generatorURL == nil && a.fingerprint == nil)
+    }
+
+    @Test func stringsAreUnescaped() throws {
+        let labels = #"{"alertname":"A\"B\\C\/\u00e9\ud83d\udc18\n","datname":"データ"}"#
+        let n = try Self.decode(Self.notification(alerts: "[" + Self.alertJSON(labels) + "]"))
+        #expect(n.alerts[0].labels["alertname"] == "A\"B\\C/é🐘\n")
+        #expect(n.alerts[0].labels["datname"] == "データ")
+    }
+
+    /// truncatedAlerts: any JSON spelling of a whole number; the value is checked exactly.
+    @Test(arguments: [("0", 0), ("7", 7), ("1.0", 1), ("1e2", 100), ("1E+2", 100), ("100e-2", 1), ("-0", 0), ("-3", -3),
+                      ("9223372036854775807", Int.max)])
+    func truncatedAlertsWholeNumbers(literal: String, expected: Int) throws {
+        let body = #"{"version":"4","status":"firing","alerts":[],"truncatedAlerts":\#(literal)}"#
+        #expect(try Self.decode(body).truncatedAlerts == expected)
+    }
+
+    @Test(arguments: [
+        ("1.5", "truncatedAlerts is 1.5; expected a whole number (a 64-bit integer)"),
+        ("1e-400", "truncatedAlerts is 1e-400; expected a whole number (a 64-bit integer)"),
+        ("1.0000000000000000001", "truncatedAlerts is 1.0000000000000000001; expected a whole number (a 64-bit integer)"),
+        ("9223372036854775808", "truncatedAlerts is 9223372036854775808; expected a whole number (a 64-bit integer)"),
+        ("1" + String(repeating: "0", count: 60),
+         "truncatedAlerts is 1" + String(repeating: "0", count: 39) + "…; expected a whole number (a 64-bit integer)"),
+    ])
+    func truncatedAlertsNotAWholeNumber(literal: String, expected: String) {
+        let body = #"{"version":"4","status":"firing","alerts":[],"truncatedAlerts":\#(literal)}"#
+        #expect(Self.error(body) == expected)
+    }
+
+    /// A kill tool must not guess which of two values counts: a repeated key is refused, also
+    /// in fields pgwarden does not read.
+    @Test(arguments: [
+        (#"{"version":"4","status":"firing","alerts":[],"version":"4"}"#, "the body", "version", 45),
+        (#"{"version":"4","status":"firing","alerts":[{"status":"firing","labels":{"alertname":"A","alertname":"B"}}]}"#,
+         "alerts[0].labels", "alertname", 88),
+        (#"{"version":"4","status":"firing","alerts":[{"status":"firing","labels":{"alertname":"A"},"x":{"y":[{"k":1,"k":1}]}}]}"#,
+         "alerts[0].x.y[0]", "k", 106),
+    ])
+    func repeatedKeysAreRefused(body: String, path: String, key: String, offset: Int) {
+        #expect(Self.error(body) == "\(path) has the key \"\(key)\" twice (again at byte \(offset)); "
+            + "a notification must not repeat a key, pgwarden does not guess which one counts")
+    }
+
+    /// Unknown fields are ignored but must be JSON (JSONDecoder let bad strings and numbers in
+    /// fields it skipped through, and tolerated trailing commas).
+    @Test(arguments: [
+        (#","x":"\'"}"#, #"the body is not valid JSON: invalid escape at byte 50: '\' followed by ''' (JSON knows \" \\ \/ \b \f \n \r \t \uXXXX)"#),
+        (#","x":"\udc00"}"#, #"the body is not valid JSON: unpaired surrogate \uDC00 at byte 50 (a low surrogate without a high one before it)"#),
+        (#","x":01}"#, "the body is not valid JSON: a number with a leading zero at byte 49"),
+        (#","x":1.5.2}"#, "the body is not valid JSON: unexpected '.' at byte 52; expected ',' or '}'"),
+        (",}", "the body is not valid JSON: a comma before '}' at byte 45 (JSON allows no trailing comma)"),
+        (#","x":[1,]}"#, "the body is not valid JSON: a comma before ']' at byte 52 (JSON allows no trailing comma)"),
+    ])
+    func unknownFieldsMustBeJSON(ending: String, expected: String) {
+        #expect(Self.error(Self.notification(alerts: "[]").dropLast() + ending) == expected)
+    }
+
+    @Test func nestingDeeperThan64IsRefused() throws {
+        let deep = { (depth: Int) in
+            Self.notification(alerts: "[]").dropLast() + #","x":"# + String(repeating: "[", count: depth) + String(repeating: "]", count: depth) + "}"
+        }
+        #expect(try Self.decode(deep(63)).alerts.isEmpty)
+        #expect(Self.error(deep(64)) == "the body is not valid JSON: more than 64 nested arrays and objects at byte 112")
+    }
+
+    /// A UTF-8 byte order mark before the notification is ignored (RFC 8259 §8.1 allows it, and
+    /// JSONDecoder did so).
+    @Test func byteOrderMarkIsIgnored() throws {
+        let body = [0xEF, 0xBB, 0xBF] + Array(Self.notification(alerts: "[" + Self.alertJSON() + "]").utf8)
+        #expect(try AlertNotification.decode(body).alerts.count == 1)
     }
 }

@@ -1,7 +1,6 @@
-import FoundationEssentials
-
-/// The Alertmanager webhook notification (version "4"). Unknown fields are ignored.
-public struct AlertNotification: Decodable, Sendable {
+/// The Alertmanager webhook notification (version "4"). Unknown fields are ignored (but must be
+/// valid JSON).
+public struct AlertNotification: Sendable {
     public var version: String
     public var status: String
     public var receiver: String?
@@ -14,7 +13,7 @@ public struct AlertNotification: Decodable, Sendable {
     public var alerts: [Alert]
 
     /// One alert of the notification.
-    public struct Alert: Decodable, Sendable {
+    public struct Alert: Sendable {
         public var status: String
         public var labels: [String: String]
         public var annotations: [String: String]?
@@ -30,19 +29,19 @@ public struct AlertNotification: Decodable, Sendable {
     /// Decodes and validates a body; the error says what is wrong, for a 400 response.
     public static func decode(_ body: [UInt8]) throws(PayloadError) -> AlertNotification {
         guard !body.isEmpty else { throw PayloadError("the body is empty; send an Alertmanager webhook notification (JSON)") }
-        // JSON on the wire is UTF-8 (RFC 8259); the decoder would also guess UTF-16/32, which
-        // Alertmanager never sends, so anything else is refused before decoding.
-        guard !body.contains(0), String(validating: body, as: UTF8.self) != nil else {
-            throw PayloadError("the body is not UTF-8 text; send the notification as UTF-8 JSON")
+        // JSON on the wire is UTF-8 (RFC 8259 §8.1); anything else (UTF-16/32, which Alertmanager
+        // never sends) is refused before reading, with a message that says so. So is a NUL byte.
+        let invalid = body.withUnsafeBufferPointer { UTF8Validation.firstInvalidOffset(in: $0) }
+        if let offset = [invalid, body.firstIndex(of: 0)].compactMap({ $0 }).min() {
+            throw PayloadError("the body is not UTF-8 text (at byte \(offset)); send the notification as UTF-8 JSON")
         }
-        let notification: AlertNotification
+        let document: JSONValue
         do {
-            notification = try JSONDecoder().decode(AlertNotification.self, from: Data(body))
-        } catch let error as DecodingError {
-            throw PayloadError(describe(error))
+            document = try JSONReader.read(body)
         } catch {
-            throw PayloadError("the body is not valid JSON")
+            throw PayloadError(describe(error))
         }
+        let notification = try AlertNotification(document)
         guard notification.version == "4" else {
             throw PayloadError("version is \"\(notification.version)\"; pgwarden understands Alertmanager's webhook version \"4\"")
         }
@@ -63,37 +62,50 @@ public struct AlertNotification: Decodable, Sendable {
         return notification
     }
 
-    /// A DecodingError as "where: what" in the payload's own terms.
-    static func describe(_ error: DecodingError) -> String {
-        func path(_ keys: [any CodingKey]) -> String {
-            var text = ""
-            for key in keys {
-                if let index = key.intValue { text += "[\(index)]" } else { text += text.isEmpty ? key.stringValue : ".\(key.stringValue)" }
-            }
-            return text.isEmpty ? "the body" : text
-        }
-        switch error {
-        case .keyNotFound(let key, let context):
-            return "\(path(context.codingPath + [key])) is missing"
-        case .typeMismatch(let type, let context):
-            return "\(path(context.codingPath)) has the wrong type; expected \(jsonTypeName(type))"
-        case .valueNotFound(let type, let context):
-            return "\(path(context.codingPath)) is null; expected \(jsonTypeName(type))"
-        case .dataCorrupted(let context):
-            return context.codingPath.isEmpty ? "the body is not valid JSON (or not UTF-8)" : "\(path(context.codingPath)) is malformed"
-        @unknown default:
-            return "the body does not match the Alertmanager webhook format"
-        }
+    /// A JSON reader error in the payload's own terms: a syntax error with its byte, or the
+    /// object (by path) and the key it repeats.
+    static func describe(_ error: JSONReadError) -> String {
+        guard let key = error.duplicateKey else { return "the body is not valid JSON: \(error.message)" }
+        return "\(error.pathText(root: "the body")) has the key \(JSONText.quote(key)) twice (again at byte \(error.offset)); "
+            + "a notification must not repeat a key, pgwarden does not guess which one counts"
     }
+}
 
-    static func jsonTypeName(_ type: Any.Type) -> String {
-        switch type {
-        case is String.Type: "a string"
-        case is Int.Type: "a number"
-        case is [String: String].Type: "an object of strings"
-        case is [String: Any].Type: "an object"
-        default: type is any Collection.Type ? "an array" : "an object"
+extension AlertNotification {
+    /// The notification in `document`, its fields checked in the order they are declared (the
+    /// first problem found is the one reported).
+    init(_ document: JSONValue) throws(PayloadError) {
+        let fields = try PayloadFields(document, path: "")
+        version = try fields.string("version")
+        status = try fields.string("status")
+        receiver = try fields.optionalString("receiver")
+        groupKey = try fields.optionalString("groupKey")
+        truncatedAlerts = try fields.optionalInteger("truncatedAlerts")
+        groupLabels = try fields.optionalStrings("groupLabels")
+        commonLabels = try fields.optionalStrings("commonLabels")
+        commonAnnotations = try fields.optionalStrings("commonAnnotations")
+        externalURL = try fields.optionalString("externalURL")
+        let items = try fields.array("alerts")
+        var alerts: [Alert] = []
+        alerts.reserveCapacity(items.count)
+        for (i, item) in items.enumerated() {
+            alerts.append(try Alert(item, path: "alerts[\(i)]"))
         }
+        self.alerts = alerts
+    }
+}
+
+extension AlertNotification.Alert {
+    /// The alert in `value` (at `path`, for messages), its fields checked in declaration order.
+    init(_ value: JSONValue, path: String) throws(PayloadError) {
+        let fields = try PayloadFields(value, path: path)
+        status = try fields.string("status")
+        labels = try fields.strings("labels")
+        annotations = try fields.optionalStrings("annotations")
+        startsAt = try fields.optionalString("startsAt")
+        endsAt = try fields.optionalString("endsAt")
+        generatorURL = try fields.optionalString("generatorURL")
+        fingerprint = try fields.optionalString("fingerprint")
     }
 }
 

@@ -1,4 +1,8 @@
-import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The credentials a webhook request must present: a bearer token, HTTP basic auth, both
 /// (either is accepted), or none when explicitly allowed. Compared in constant time; never logged.
@@ -28,8 +32,8 @@ public struct WebhookAuth: Sendable {
             return constantTimeEqual(Array(credentials.utf8), token)
         }
         if scheme == "basic", let user = basicUser, let password = basicPassword,
-           let decoded = Data(base64Encoded: credentials) {
-            return constantTimeEqual(Array(decoded), user + [UInt8(ascii: ":")] + password)
+           let decoded = Base64.decode(credentials) {
+            return constantTimeEqual(decoded, user + [UInt8(ascii: ":")] + password)
         }
         return false
     }
@@ -47,12 +51,35 @@ public func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
 /// Reads a secret file (token or password), without its trailing newline. Throws a message
 /// that names the file and the flag, never the content.
 public func readSecretFile(_ path: String, flag: String) throws -> String {
-    guard let data = FileManager.default.contents(atPath: path) else {
+    guard let bytes = readWholeFile(path) else {
         throw ConfigError("\(flag) \(path): cannot read the file; check that it exists and is readable by pgwarden")
     }
-    let text = String(decoding: data, as: UTF8.self).trimmingWhitespace()
+    let text = String(decoding: bytes, as: UTF8.self).trimmingWhitespace()
     guard !text.isEmpty else { throw ConfigError("\(flag) \(path): the file is empty; put the secret in it") }
     return text
+}
+
+/// The bytes of the file at `path`; nil when it cannot be opened or read (missing, no
+/// permission, a directory). Interrupted calls are retried.
+func readWholeFile(_ path: String) -> [UInt8]? {
+    var fd: Int32
+    repeat {
+        fd = open(path, O_RDONLY | O_CLOEXEC)
+    } while fd < 0 && errno == EINTR
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if count > 0 {
+            bytes.append(contentsOf: chunk[0..<count])
+        } else if count == 0 {
+            return bytes
+        } else if errno != EINTR {
+            return nil
+        }
+    }
 }
 
 /// A configuration problem found at start-up or reload.

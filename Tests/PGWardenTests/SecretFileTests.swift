@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+@testable import PGWarden
+
+/// readSecretFile: the secret without surrounding whitespace, or a message naming flag and file.
+@Suite("readSecretFile")
+struct SecretFileTests {
+    /// A fresh directory for one test, removed afterwards.
+    final class Scratch {
+        let path: String
+
+        init() throws {
+            path = NSTemporaryDirectory() + "pgwarden-secret-\(UUID().uuidString)"
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+        }
+
+        deinit { try? FileManager.default.removeItem(atPath: path) }
+
+        /// Writes `bytes` to `name` in the directory; its path.
+        func file(_ name: String, _ bytes: [UInt8]) throws -> String {
+            let file = path + "/" + name
+            try Data(bytes).write(to: URL(fileURLWithPath: file))
+            return file
+        }
+    }
+
+    static func message(_ path: String) -> String? {
+        do {
+            _ = try readSecretFile(path, flag: "--webhook.token-file")
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test(arguments: [
+        ("s3cret", "s3cret"),
+        ("s3cret\n", "s3cret"),
+        ("s3cret\r\n", "s3cret"),
+        ("  pa:ss word \t\n\n", "pa:ss word"),
+        ("\n\ntoken\n", "token"),
+        ("ró データ\n", "ró データ"),
+    ])
+    func readsTheSecretWithoutSurroundingWhitespace(content: String, expected: String) throws {
+        let scratch = try Scratch()
+        #expect(try readSecretFile(try scratch.file("secret", Array(content.utf8)), flag: "--x") == expected)
+    }
+
+    /// Larger than one read: every chunk arrives.
+    @Test func readsAFileLargerThanOneRead() throws {
+        let scratch = try Scratch()
+        let secret = String(repeating: "0123456789abcdef", count: 1250)
+        #expect(try readSecretFile(try scratch.file("big", Array((secret + "\n").utf8)), flag: "--x") == secret)
+    }
+
+    @Test(arguments: ["", "\n", " \t\r\n "])
+    func emptyFile(content: String) throws {
+        let scratch = try Scratch()
+        let path = try scratch.file("empty", Array(content.utf8))
+        #expect(Self.message(path) == "--webhook.token-file \(path): the file is empty; put the secret in it")
+    }
+
+    @Test func missingFile() throws {
+        let scratch = try Scratch()
+        let path = scratch.path + "/nope"
+        #expect(Self.message(path) == "--webhook.token-file \(path): cannot read the file; check that it exists and is readable by pgwarden")
+    }
+
+    @Test func directory() throws {
+        let scratch = try Scratch()
+        #expect(Self.message(scratch.path)
+            == "--webhook.token-file \(scratch.path): cannot read the file; check that it exists and is readable by pgwarden")
+    }
+
+    /// Root reads any file, so this needs an ordinary user.
+    @Test(.enabled(if: geteuid() != 0, "root can read a file without read permission"))
+    func unreadableFile() throws {
+        let scratch = try Scratch()
+        let path = try scratch.file("locked", Array("s3cret".utf8))
+        #expect(chmod(path, 0) == 0)
+        #expect(Self.message(path) == "--webhook.token-file \(path): cannot read the file; check that it exists and is readable by pgwarden")
+    }
+}
