@@ -80,7 +80,8 @@ profile() {  # profile MODE [pgwarden arguments...]
   wport=$(free_port)
   valgrind --tool=callgrind --demangle=no --dump-instr=no --callgrind-out-file="$work/cg.$mode" \
     "$work/pgwarden" --web.listen-address "127.0.0.1:$wport" \
-    --dsn "host=127.0.0.1 port=$port user=postgres password=postgres dbname=postgres" "$@" \
+    --dsn "host=127.0.0.1 port=$port user=postgres password=postgres dbname=postgres" \
+    --db.statement-timeout 60s --db.connect-timeout 60s "$@" \
     >"$work/$mode.log" 2>&1 &
   warden_pid=$!
   for _ in $(seq 600); do
@@ -106,7 +107,8 @@ profile() {  # profile MODE [pgwarden arguments...]
   [ -s "$work/cg.$mode" ] || { echo "link-order.sh: no profile for $mode" >&2; cat "$work/$mode.log" >&2; exit 1; }
 }
 profile exporter
-profile webhook --config.file "$work/policy.yml" --webhook.allow-unauthenticated
+# Under valgrind pgwarden runs ~50x slower: deadlines long enough that no request times out.
+profile webhook --config.file "$work/policy.yml" --webhook.allow-unauthenticated --webhook.timeout 300s
 
 mkdir -p "$(dirname "$out")"
 python3 - "$work/pgwarden" "$work/cg.exporter" "$work/cg.webhook" >"$out.tmp" <<'EOF'
