@@ -24,8 +24,6 @@ PAR=${PAR:-4}
 POSTS=${POSTS:-10}
 REPEAT=${REPEAT:-3}
 work=${RSS_WORK:-/tmp/pgwarden-rss}
-bindir=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
-psql=$bindir/psql
 
 stop_pid() {
   local pid=$1
@@ -37,6 +35,11 @@ stop_pid() {
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 setup() {
+  "$root/scripts/deps.sh" bench
+  local bindir psql
+  bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+  psql=$bindir/psql
+  [ -x "$psql" ] || { echo "rss.sh: no PostgreSQL found; run scripts/deps.sh bench" >&2; exit 1; }
   mkdir -p "$work"; chmod 755 "$work"
   cc -O2 -o "$work/holder" "$here/holder.c" -I"$(pg_config --includedir)" -L"$(pg_config --libdir)" -lpq
   local port sock
@@ -67,6 +70,7 @@ J
 }
 
 teardown() {
+  [ -f "$work/pgwarden.pid" ] && stop_pid "$(cat "$work/pgwarden.pid")"
   [ -f "$work/holder.pid" ] && stop_pid "$(cat "$work/holder.pid")"
   "$root/scripts/pg-cluster.sh" stop "$work/pg" >/dev/null 2>&1 || true
   rm -rf "$work"
@@ -88,6 +92,7 @@ run_once() {  # run_once BIN MODE(exporter|webhook) -> prints VmHWM kB
     --dsn "host=127.0.0.1 port=$port user=postgres password=postgres dbname=postgres${DSN_EXTRA:+ $DSN_EXTRA}" \
     "${args[@]}" ${EXTRA_ARGS:-} >"$work/pgwarden.log" 2>&1 &
   pid=$!
+  echo "$pid" >"$work/pgwarden.pid"  # teardown stops it should this run fail half-way
   for _ in $(seq 100); do
     curl -fsS -o /dev/null --max-time 5 "http://127.0.0.1:$wport/healthz" 2>/dev/null && break
     kill -0 "$pid" 2>/dev/null || { cat "$work/pgwarden.log" >&2; exit 1; }
@@ -152,7 +157,6 @@ case "${1:-}" in
       "$root/scripts/build-release.sh" >&2
       set -- "$root/.build/release/pgwarden"
     fi
-    "$root/scripts/deps.sh" bench
     trap teardown EXIT
     setup; measure "$@" ;;
 esac

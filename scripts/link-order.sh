@@ -17,7 +17,7 @@ root=$(dirname "$here")
 out=${OUT:-$root/link/pgwarden.order}
 N=${N:-200}
 command -v valgrind >/dev/null || { echo "link-order.sh: valgrind missing (apt-get install valgrind)" >&2; exit 1; }
-bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 [ -x "$bindir/psql" ] || { echo "link-order.sh: no PostgreSQL found; run scripts/deps.sh test" >&2; exit 1; }
 swift_bin=$(dirname "$(readlink -f "$(command -v swift)")")
 

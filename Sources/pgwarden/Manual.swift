@@ -168,6 +168,7 @@ struct ManualAction {
     }
 }
 
+/// `pgwarden cancel`: pg_cancel_backend on the selected sessions, with the guards of the webhook.
 struct Cancel: Subcommand {
     static let spec = CommandSpec(name: "pgwarden cancel",
                                   abstract: "Cancel the running query of the selected sessions (pg_cancel_backend).",
@@ -180,6 +181,7 @@ struct Cancel: Subcommand {
     }
 }
 
+/// `pgwarden terminate`: pg_terminate_backend on the selected sessions, with the guards of the webhook.
 struct Terminate: Subcommand {
     static let spec = CommandSpec(name: "pgwarden terminate", abstract: "Terminate the selected sessions (pg_terminate_backend).",
                                   flags: ManualAction.flags)

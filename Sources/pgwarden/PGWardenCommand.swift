@@ -1,5 +1,9 @@
 import PGWarden
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A subcommand as the command line sees it: its flags, and how to run once they are parsed.
 protocol Subcommand: Sendable {
     static var spec: CommandSpec { get }
@@ -69,12 +73,14 @@ enum PGWardenCommand {
         String(command.spec.name.split(separator: " ").last ?? "")
     }
 
+    /// Prints the help of `spec` (the root's lists the subcommands) and returns exit status 0.
     static func printHelp(_ spec: CommandSpec) -> Int32 {
         let listed = spec.name == root.name ? subcommands.map { (name: name(of: $0), abstract: $0.spec.abstract) } : []
         print(FlagParser.help(spec, subcommands: listed), terminator: "")
         return 0
     }
 
+    /// Prints a usage error with a pointer to `help`'s --help, and returns exit status 2.
     static func usageError(_ error: UsageError, help: String) -> Int32 {
         Stderr.write("pgwarden: error: \(error.description)\nSee '\(help) --help' for the flags.\n")
         return 2
@@ -146,5 +152,12 @@ struct LoggingOptions {
         guard LogFormat(rawValue: format) != nil else {
             throw UsageError("--log.format '\(format)' is not one of logfmt, json.")
         }
+    }
+}
+
+/// Writes straight to standard error (unbuffered, so it is never lost at exit).
+enum Stderr {
+    static func write(_ text: String) {
+        text.utf8CString.withUnsafeBufferPointer { _ = Glibc.write(2, $0.baseAddress, $0.count - 1) }
     }
 }

@@ -91,6 +91,33 @@ struct HTTPAndCLITests {
         }
     }
 
+    @Test func subcommandsHelpAndUsageErrors() throws {
+        let env = try TestEnvironment.load()
+        let root = try runPGWarden(env, ["--help"])
+        #expect(root.status == 0)
+        for text in ["SUBCOMMANDS:", "  terminate  ", "  sessions  ", "--web.listen-address <address>", "(default: :9793)"] {
+            #expect(root.output.contains(text), "pgwarden --help shows \(text): \(root.output)")
+        }
+        let terminate = try runPGWarden(env, ["help", "terminate"])
+        #expect(terminate.status == 0)
+        #expect(terminate.output.hasPrefix("OVERVIEW: Terminate the selected sessions"))
+        #expect(terminate.output.contains("  --all\n") && terminate.output.contains("  --database <name> (repeatable)\n"))
+        #expect(try runPGWarden(env, ["terminate", "--help"]).output == terminate.output)
+        #expect(try runPGWarden(env, ["terminate", "--no-such-flag", "--help"]).output == terminate.output, "help wins")
+
+        for (args, mention) in [(["nosuch"], "no subcommand 'nosuch'"),
+                                (["--dsn", "a", "--dsn", "b"], "--dsn is given twice ('a' and 'b')"),
+                                (["sessions", "--limit", "3"], "unknown flag '--limit'"),
+                                (["terminate", "--database", "shop", "--limit", "0"], "--limit must be at least 1"),
+                                (["cancel", "--pid", "12x"], "--pid '12x' is not a whole number"),
+                                (["--webhook.timeout", "500ms"], "--webhook.timeout '500ms' must be a duration of at least 1s")] {
+            let (status, output) = try runPGWarden(env, args)
+            #expect(status == 2, "\(args) exits 2: \(output)")
+            #expect(output.contains("pgwarden: error: \(mention)"), "\(args): \(output)")
+            #expect(output.contains("--help' for the flags."), "\(args) points at the help: \(output)")
+        }
+    }
+
     @Test(arguments: [SIGTERM, SIGINT])
     func signalShutsDownGracefully(signal: Int32) throws {
         let env = try TestEnvironment.load()

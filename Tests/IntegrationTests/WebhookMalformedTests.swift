@@ -321,6 +321,16 @@ struct WebhookCase: Sendable, CustomTestStringConvertible {
         text("alert without alertname", mentions: "alerts[1].labels has no alertname") { t in
             afterValidAlert(t, J.alert(t, ["labels": J.labels(t, ["alertname": nil])]))
         },
+        // 400: JSON a lenient parser takes, and a kill tool must not guess about.
+        text("alertname given twice in one alert's labels", mentions: #"has the key "alertname" twice"#) { t in
+            afterValidAlert(t, J.alert(t, ["labels": #"{"alertname":"OtherAlert","# + String(J.labels(t).dropFirst())]))
+        },
+        text("trailing comma in an alert's labels", mentions: notJSON) { t in
+            afterValidAlert(t, J.alert(t, ["labels": String(J.labels(t).dropLast()) + ",}"]))
+        },
+        text("65 nested arrays inside an unknown field", mentions: "more than 64 nested") { t in
+            J.notification(t, ["x": String(repeating: "[", count: 65) + String(repeating: "]", count: 65)])
+        },
         text("alert with alertname \"\"", mentions: "alerts[1].labels has no alertname") { t in
             afterValidAlert(t, J.alert(t, ["labels": J.labels(t, alertname: "")]))
         },

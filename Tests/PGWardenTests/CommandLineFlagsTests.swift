@@ -53,6 +53,8 @@ struct CommandLineFlagsTests {
         #expect(try Self.parse(["--dsn", "x", "--help"]).helpRequested)
         #expect(try Self.parse(["-h"]).helpRequested)
         #expect(try Self.parse(["--version"]).versionRequested)
+        #expect(try Self.parse(["--no-such-flag", "--help"]).helpRequested, "help wins over a wrong flag")
+        #expect(try Self.parse(["--dsn", "-h"]).helpRequested, "and over a missing value")
     }
 
     @Test func integers() throws {

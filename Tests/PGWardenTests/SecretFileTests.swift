@@ -63,13 +63,13 @@ struct SecretFileTests {
     @Test func missingFile() throws {
         let scratch = try Scratch()
         let path = scratch.path + "/nope"
-        #expect(Self.message(path) == "--webhook.token-file \(path): cannot read the file; check that it exists and is readable by pgwarden")
+        #expect(Self.message(path) == "--webhook.token-file \(path): cannot read the file (No such file or directory); check that it exists, is a regular file and is readable by pgwarden")
     }
 
     @Test func directory() throws {
         let scratch = try Scratch()
         #expect(Self.message(scratch.path)
-            == "--webhook.token-file \(scratch.path): cannot read the file; check that it exists and is readable by pgwarden")
+            == "--webhook.token-file \(scratch.path): cannot read the file (it is a directory); check that it exists, is a regular file and is readable by pgwarden")
     }
 
     /// Root reads any file, so this needs an ordinary user.
@@ -78,6 +78,18 @@ struct SecretFileTests {
         let scratch = try Scratch()
         let path = try scratch.file("locked", Array("s3cret".utf8))
         #expect(chmod(path, 0) == 0)
-        #expect(Self.message(path) == "--webhook.token-file \(path): cannot read the file; check that it exists and is readable by pgwarden")
+        #expect(Self.message(path) == "--webhook.token-file \(path): cannot read the file (Permission denied); check that it exists, is a regular file and is readable by pgwarden")
+    }
+
+    @Test func tooLargeOrNotARegularFile() throws {
+        let scratch = try Scratch()
+        let big = try scratch.file("big", [UInt8](repeating: 0x61, count: 64 * 1024 + 1))
+        #expect(Self.message(big) == "--webhook.token-file \(big): cannot read the file (larger than 64 KiB); check that it exists, is a regular file and is readable by pgwarden")
+        let limit = try scratch.file("limit", [UInt8](repeating: 0x61, count: 64 * 1024))
+        #expect(Self.message(limit) == nil, "exactly 64 KiB is read")
+        #expect(Self.message("/dev/zero") == "--webhook.token-file /dev/zero: cannot read the file (it is not a regular file); check that it exists, is a regular file and is readable by pgwarden")
+        let fifo = scratch.path + "/fifo"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        #expect(Self.message(fifo) == "--webhook.token-file \(fifo): cannot read the file (it is not a regular file); check that it exists, is a regular file and is readable by pgwarden", "a FIFO is refused without blocking")
     }
 }

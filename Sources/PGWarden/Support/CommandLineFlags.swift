@@ -108,6 +108,7 @@ public struct ParsedFlags: Sendable {
         precondition(spec.flag(named: name) != nil, "\(spec.name) declares no flag --\(name)")
     }
 
+    /// Records one occurrence of `flag`; a second value for a once-only flag is a usage error.
     mutating func add(_ flag: FlagSpec, value: String?) throws(UsageError) {
         switch flag.kind {
         case .toggle:
@@ -125,8 +126,14 @@ public struct ParsedFlags: Sendable {
 /// Parses and documents long flags against a `CommandSpec`. Flags only: no positional arguments.
 public enum FlagParser {
     /// The flags of `arguments` (the words after the command's name).
+    /// `--help` (or `-h`) anywhere wins over any mistake in the other words, so that asking for
+    /// help always gets it.
     public static func parse(_ arguments: some Collection<String>, spec: CommandSpec) throws(UsageError) -> ParsedFlags {
         var parsed = ParsedFlags(spec: spec)
+        if arguments.contains(where: { $0 == "--help" || $0 == "-h" }) {
+            parsed.helpRequested = true
+            return parsed
+        }
         var words = arguments.makeIterator()
         while let word = words.next() {
             if word == "--help" || word == "-h" {

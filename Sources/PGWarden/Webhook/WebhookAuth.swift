@@ -48,36 +48,55 @@ public func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
     return difference == 0
 }
 
+/// The largest secret file pgwarden reads; a token or password is far smaller, and the cap keeps
+/// a mistaken path (a log, /dev/zero) from filling memory.
+let maxSecretFileBytes = 64 * 1024
+
 /// Reads a secret file (token or password), without its trailing newline. Throws a message
-/// that names the file and the flag, never the content.
+/// that names the file, the flag and the reason, never the content.
 public func readSecretFile(_ path: String, flag: String) throws -> String {
-    guard let bytes = readWholeFile(path) else {
-        throw ConfigError("\(flag) \(path): cannot read the file; check that it exists and is readable by pgwarden")
+    let bytes: [UInt8]
+    switch readWholeFile(path, limit: maxSecretFileBytes) {
+    case .success(let read): bytes = read
+    case .failure(let problem):
+        throw ConfigError("\(flag) \(path): cannot read the file (\(problem.reason)); check that it exists, is a regular file and is readable by pgwarden")
     }
     let text = String(decoding: bytes, as: UTF8.self).trimmingWhitespace()
     guard !text.isEmpty else { throw ConfigError("\(flag) \(path): the file is empty; put the secret in it") }
     return text
 }
 
-/// The bytes of the file at `path`; nil when it cannot be opened or read (missing, no
-/// permission, a directory). Interrupted calls are retried.
-func readWholeFile(_ path: String) -> [UInt8]? {
+/// Why a file could not be read: the system's words for errno, or the size limit.
+struct FileReadProblem: Error, Equatable {
+    var reason: String
+}
+
+/// The bytes of the file at `path`, at most `limit` of them; a failure says why (missing, no
+/// permission, a directory, too large). Interrupted calls are retried.
+func readWholeFile(_ path: String, limit: Int) -> Result<[UInt8], FileReadProblem> {
+    func failure() -> Result<[UInt8], FileReadProblem> { .failure(FileReadProblem(reason: String(cString: strerror(errno)))) }
     var fd: Int32
     repeat {
-        fd = open(path, O_RDONLY | O_CLOEXEC)
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
     } while fd < 0 && errno == EINTR
-    guard fd >= 0 else { return nil }
+    guard fd >= 0 else { return failure() }
     defer { close(fd) }
+    var status = stat()
+    guard fstat(fd, &status) == 0 else { return failure() }
+    guard status.st_mode & S_IFMT == S_IFREG else {
+        return .failure(FileReadProblem(reason: status.st_mode & S_IFMT == S_IFDIR ? "it is a directory" : "it is not a regular file"))
+    }
     var bytes: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 4096)
     while true {
         let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
         if count > 0 {
             bytes.append(contentsOf: chunk[0..<count])
+            if bytes.count > limit { return .failure(FileReadProblem(reason: "larger than \(limit / 1024) KiB")) }
         } else if count == 0 {
-            return bytes
+            return .success(bytes)
         } else if errno != EINTR {
-            return nil
+            return failure()
         }
     }
 }
