@@ -25,7 +25,7 @@ unit:
 demo:
 	scripts/demo.sh
 
-# Scrape latency vs postgres_exporter and the bare query; webhook time for 100 terminations.
+# Scrape latency vs postgres_exporter and the bare query; webhook time for 100 terminations; peak RSS.
 bench:
 	bench/run.sh
 	bench/webhook.sh
