@@ -29,43 +29,46 @@ enum PGWardenCommand {
     static func main(_ arguments: [String]) -> Int32 {
         var words = arguments[...]
         var command: any Subcommand.Type = Serve.self
-        var shownName = root.name
-        if let first = words.first, first == "help" {
-            let topic = words.dropFirst().first
-            guard let topic else { return printHelp(root) }
-            guard let named = subcommands.first(where: { name(of: $0) == topic }) else {
-                return usageError(UsageError("no subcommand '\(topic)'; subcommands: \(subcommands.map(name(of:)).joined(separator: ", "))."), help: root.name)
-            }
-            return printHelp(named.spec)
+        var named = false
+        if words.first == "help" {
+            guard let topic = words.dropFirst().first else { return printHelp(root) }
+            guard let subcommand = subcommand(named: topic) else { return noSubcommand(topic) }
+            return printHelp(subcommand.spec)
         }
         if let first = words.first, !first.hasPrefix("-") {
-            guard let named = subcommands.first(where: { name(of: $0) == first }) else {
-                return usageError(UsageError("no subcommand '\(first)'; subcommands: \(subcommands.map(name(of:)).joined(separator: ", ")) (serve when none is named)."), help: root.name)
-            }
-            command = named
-            shownName = named.spec.name
+            guard let subcommand = subcommand(named: first) else { return noSubcommand(first, note: " (serve when none is named)") }
+            command = subcommand
+            named = true
             words = words.dropFirst()
         }
         do {
             let flags = try FlagParser.parse(words, spec: command.spec)
-            if flags.versionRequested && !flags.helpRequested {
+            if flags.helpRequested {
+                return printHelp(named ? command.spec : root)
+            }
+            if flags.versionRequested {
                 print(PGWardenVersion.current)
                 return 0
-            }
-            if flags.helpRequested {
-                return printHelp(shownName == root.name ? root : command.spec)
             }
             try command.init(flags).run()
             return 0
         } catch let error as UsageError {
             return usageError(error, help: command.spec.name)
-        } catch let error as RuntimeError {
-            Stderr.write("pgwarden: \(error.description)\n")
-            return error.status
         } catch {
             Stderr.write("pgwarden: \(error)\n")
             return 1
         }
+    }
+
+    /// The subcommand `word` names, if any.
+    static func subcommand(named word: String) -> (any Subcommand.Type)? {
+        subcommands.first { name(of: $0) == word }
+    }
+
+    /// The usage error for a word that names no subcommand.
+    static func noSubcommand(_ word: String, note: String = "") -> Int32 {
+        usageError(UsageError("no subcommand '\(word)'; subcommands: \(subcommands.map(name(of:)).joined(separator: ", "))\(note)."),
+                   help: root.name)
     }
 
     /// The word that names a subcommand: the last word of its spec's name.
@@ -87,14 +90,10 @@ enum PGWardenCommand {
     }
 }
 
-/// A failure after the arguments were accepted: printed as is, exit status 1 unless said otherwise.
+/// A failure after the arguments were accepted: printed as is, exit status 1.
 struct RuntimeError: Error, CustomStringConvertible {
     var description: String
-    var status: Int32 = 1
-    init(_ description: String, status: Int32 = 1) {
-        self.description = description
-        self.status = status
-    }
+    init(_ description: String) { self.description = description }
 }
 
 /// Options every subcommand that talks to PostgreSQL shares.
