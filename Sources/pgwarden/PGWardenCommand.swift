@@ -125,10 +125,11 @@ struct ConnectionOptions {
     }
 
     /// The connection settings these options describe; the DSN falls back to $DATA_SOURCE_NAME.
-    func settings(environment: [String: String]) -> ConnectionSettings {
+    /// `longLived`: connections kept open for many statements (serve), whose backend heap is warmed.
+    func settings(environment: [String: String], longLived: Bool = false) -> ConnectionSettings {
         let dsn = self.dsn ?? environment["DATA_SOURCE_NAME"].flatMap { $0.isEmpty ? nil : $0 }
         return ConnectionSettings(dsn: dsn, statementTimeout: statementTimeout, lockTimeout: lockTimeout,
-                                  connectTimeout: connectTimeout)
+                                  connectTimeout: connectTimeout, warmsBackendHeap: longLived)
     }
 }
 

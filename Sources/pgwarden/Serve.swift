@@ -44,7 +44,7 @@ struct Serve: Subcommand {
     func run() throws {
         let logger = bootstrapLogging(logging)
         let signals = SignalWaiter(blocking: [SIGTERM, SIGINT, SIGHUP])
-        let settings = connection.settings(environment: environment())
+        let settings = connection.settings(environment: environment(), longLived: true)
         let ownBackends = OwnBackends()
         let database = Database(settings: settings, ownBackends: ownBackends)
         let hooks = try webhook.makeHandler(settings: settings, ownBackends: ownBackends, logger: logger)
