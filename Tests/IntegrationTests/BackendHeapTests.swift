@@ -14,23 +14,29 @@ struct BackendHeapTests {
     }
 
     /// The block asked for follows max_connections and track_activity_query_size: twice
-    /// max_connections + 100 slots of the query size + 1 kB, 4 to 31 MiB.
+    /// max_connections + 100 slots of the query size + 1 kB, 4 to 31 MiB. On a cluster of its
+    /// own whose query size is not a whole number of kB (current_setting prints "1500B").
     @Test func warmUpSizeFollowsTheServerSettings() throws {
         let env = try TestEnvironment.load()
-        let conn = try PGConnection.connect(dsn: env.dsn(), defaults: [], overrides: [], timeout: .seconds(10))
-        let settings = try conn.execute("SELECT current_setting('max_connections')::int8, " +
-                                        "pg_size_bytes(current_setting('track_activity_query_size'))", timeout: .seconds(10))
-        let maxConnections = try #require(settings.last?.rows.first?[0].flatMap { Int($0) })
-        let querySize = try #require(settings.last?.rows.first?[1].flatMap { Int($0) })
-        let expectedKiB = min(31744, max(4096, 2 * (maxConnections + 100) * (querySize + 1024) / 1024))
+        let dir = "\(env.workDir)/heap-\(uniqueSuffix())"
+        let port = try shell("\(env.clusterScript) start '\(dir)' 0 'track_activity_query_size = 1500' 'max_connections = 700'")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        defer { _ = try? shell("\(env.clusterScript) stop '\(dir)'") }
+        let conn = try PGConnection.connect(dsn: "host=\(dir)/socket port=\(port) user=postgres dbname=postgres",
+                                            defaults: [], overrides: [], timeout: .seconds(10))
+        #expect(try conn.execute("SELECT current_setting('track_activity_query_size')", timeout: .seconds(10))
+            .last?.rows.first?[0] == "1500B")
+        // 2 x 800 slots x 2524 B = 3943 KiB, raised to the 4 MiB floor.
         let got = try conn.execute(Database.heapWarmUpSQL, timeout: .seconds(10))
-        #expect(got.last?.rows.first?[0] == String(expectedKiB * 1024))
+        #expect(got.last?.rows.first?[0] == String(4096 * 1024))
 
-        // A server where the buffer is large: the formula grows with it, and stops at 31 MiB.
+        // Other settings, put in the statement's place: the size grows with them, up to 31 MiB.
+        let querySize = "(SELECT setting::int8 FROM pg_settings WHERE name = 'track_activity_query_size')"
+        #expect(Database.heapWarmUpSQL.contains(querySize))
         for (connections, size, kib) in [(2200, 1024, 9200), (1500, 4096, 16000), (5000, 4096, 31744)] {
             let sql = Database.heapWarmUpSQL
                 .replacingOccurrences(of: "current_setting('max_connections')", with: "'\(connections)'")
-                .replacingOccurrences(of: "current_setting('track_activity_query_size')", with: "'\(size)'")
+                .replacingOccurrences(of: querySize, with: "\(size)")
             let sized = try conn.execute(sql, timeout: .seconds(10))
             #expect(sized.last?.rows.first?[0] == String(kib * 1024), "\(connections) connections, \(size) B")
         }

@@ -134,10 +134,13 @@ public final class Database: Sendable {
     /// 64-bit), and the heap then stays. S is twice max_connections + 100 (background processes)
     /// slots of track_activity_query_size + 1 kB, at least 4 MiB and at most 31 MiB; it costs a
     /// few ms once per connection. A server with another allocator is unaffected either way.
+    /// (The query size is read from pg_settings in bytes: current_setting prints a size that is
+    /// not a whole number of kB as "1500B", which pg_size_bytes refuses.)
     public static let heapWarmUpSQL = """
         SELECT octet_length(repeat(repeat('x', 1024), LEAST(31744, GREATEST(4096, \
         (2 * (current_setting('max_connections')::int8 + 100) \
-        * (pg_size_bytes(current_setting('track_activity_query_size')) + 1024) / 1024)::int))))
+        * ((SELECT setting::int8 FROM pg_settings WHERE name = 'track_activity_query_size') + 1024) \
+        / 1024)::int))))
         """
 }
 
