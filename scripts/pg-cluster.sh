@@ -5,7 +5,10 @@
 #   pg-cluster.sh restart DIR
 # Runs the server as the 'postgres' user when invoked as root (PostgreSQL refuses root).
 # Listens on 127.0.0.1:PORT and on a Unix socket in DIR/socket. Local socket: trust;
-# TCP: scram-sha-256 (the superuser 'postgres' gets the password 'postgres').
+# TCP: scram-sha-256 (the superuser 'postgres' gets the password 'postgres', set by initdb).
+# Durability: fsync is off (a crash of the machine may lose the throwaway cluster, a crash of
+# the server may not), but every commit reaches the WAL before it returns (synchronous_commit
+# stays on), and stop is a fast shutdown: what a test committed survives a stop and restart.
 set -euo pipefail
 cmd=${1:?usage: pg-cluster.sh start|stop|restart DIR [PORT]}
 dir=${2:?usage: pg-cluster.sh start|stop|restart DIR [PORT]}
@@ -41,14 +44,15 @@ start)
   [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$dir"
   chmod 700 "$dir"
   if [ ! -f "$dir/data/PG_VERSION" ]; then
+    as_pg sh -c "umask 077; echo postgres > '$dir/pwfile'"
     as_pg "$bindir/initdb" -D "$dir/data" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
-      -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
+      --pwfile="$dir/pwfile" -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
+    rm -f "$dir/pwfile"
     as_pg mkdir -p "$dir/socket"
     {
       echo "listen_addresses = '127.0.0.1'"
       echo "unix_socket_directories = '$dir/socket'"
       echo "fsync = off"
-      echo "synchronous_commit = off"
       echo "full_page_writes = off"
       echo "shared_buffers = 32MB"
       echo "max_connections = 300"
@@ -60,13 +64,11 @@ start)
   ( close_inherited_fds; as_pg "$bindir/pg_ctl" -D "$dir/data" -o "-p $port" -l "$dir/server.log" -w -t 60 start >/dev/null ) \
     || { cat "$dir/server.log" >&2; exit 1; }
   echo "$port" > "$dir/port"
-  as_pg "$bindir/psql" -h "$dir/socket" -p "$port" -U postgres -d postgres -qAt \
-    -c "ALTER ROLE postgres PASSWORD 'postgres'" >/dev/null
   echo "$port"
   ;;
 stop)
   [ -f "$dir/data/postmaster.pid" ] || exit 0
-  as_pg "$bindir/pg_ctl" -D "$dir/data" -m immediate -w -t 30 stop >/dev/null 2>&1 || true
+  as_pg "$bindir/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null 2>&1 || true
   ;;
 restart)
   port=$(cat "$dir/port")

@@ -30,7 +30,9 @@ status=0
 swift test --skip-build 2>&1 | tee "$work/swift-test.log" || status=$?
 grep -qE "Test run with [0-9]+ tests? .*passed" "$work/swift-test.log" || status=1
 swift_total=$(grep -oE "Test run with [0-9]+ tests?" "$work/swift-test.log" | tail -n 1 | grep -oE "[0-9]+" || echo 0)
-swift_failed=$(grep -cE "^✘ Test [^ ]+.* failed after" "$work/swift-test.log" || true)
+# One line per failed test ("✘ Test name() failed after …"); the run's own summary line
+# ("✘ Test run with N tests … failed") is not a test.
+swift_failed=$(grep -E "^✘ Test [^ ]+.* failed after" "$work/swift-test.log" | grep -cvE "^✘ Test run with " || true)
 passed=$((swift_total - swift_failed))
 failed=$swift_failed
 [ "$status" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
