@@ -7,10 +7,10 @@ build:
 	scripts/deps.sh build
 	$(SWIFT) build
 
-# The installed binary: the Swift runtime and libstdc++ linked in, hot code first (scripts/build-release.sh says why).
+# The installed binary: the Swift runtime and libstdc++ linked in, packed relocations (release/build.sh says why).
 release:
 	scripts/deps.sh build
-	scripts/build-release.sh
+	release/build.sh
 
 # Everything: unit and integration tests against a throwaway PostgreSQL, alert rule tests,
 # the end-to-end run with Prometheus and Alertmanager.
@@ -20,7 +20,7 @@ test:
 # Unit tests only (no database needed).
 unit:
 	scripts/deps.sh build
-	$(SWIFT) test --filter PGWardenTests
+	$(SWIFT) test --filter "PGWardenTests|PGWardenCLITests"
 
 demo:
 	scripts/demo.sh

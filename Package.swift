@@ -16,6 +16,11 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
+        .systemLibrary(
+            name: "CYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]
+        ),
         .target(
             name: "CMicroHTTPD",
             linkerSettings: [.linkedLibrary("microhttpd")]
@@ -25,17 +30,20 @@ let package = Package(
             dependencies: [
                 "CLibPQ",
                 "CMicroHTTPD",
+                "CYAML",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .executableTarget(
-            name: "pgwarden",
+        .target(
+            name: "PGWardenCLI",
             dependencies: [
                 "PGWarden",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "PGWardenTests", dependencies: ["PGWarden"]),
+        .executableTarget(name: "pgwarden", dependencies: ["PGWardenCLI"]),
+        .testTarget(name: "PGWardenTests", dependencies: ["PGWarden"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PGWardenCLITests", dependencies: ["PGWardenCLI", "PGWarden"]),
         .testTarget(name: "IntegrationTests", dependencies: ["PGWarden"]),
     ],
     swiftLanguageModes: [.v6]

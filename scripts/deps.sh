@@ -4,7 +4,7 @@
 set -euo pipefail
 need=${1:-test}
 
-packages=(libpq-dev libmicrohttpd-dev pkg-config)
+packages=(libpq-dev libmicrohttpd-dev libyaml-dev pkg-config)
 commands=(pkg-config)
 case "$need" in
   build) ;;

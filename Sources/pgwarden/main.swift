@@ -1,3 +1,5 @@
+import PGWardenCLI
+
 #if canImport(Glibc)
 import Glibc
 #endif

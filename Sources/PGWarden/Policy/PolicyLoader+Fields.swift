@@ -117,18 +117,16 @@ struct PolicyFields {
     /// and a name that matches nothing would silently narrow an exclude or protected list.
     func strings(_ key: String, includes: Bool = false) throws(PolicyError) -> [String]? {
         try list(key, includes: includes) { (text, node, path) throws(PolicyError) in
-            if node.scalar?.spansLines == true {
-                throw PolicyError(source: source, line: node.line, key: path,
-                                  message: "\"\(text)\" is written over several lines; a comma or `- ` is probably missing "
-                                      + "between two names; write each name as its own item")
-            }
             if text.first?.isWhitespace == true || text.last?.isWhitespace == true {
                 throw PolicyError(source: source, line: node.line, key: path,
                                   message: "\"\(text)\" starts or ends with a blank, so it would match no name; remove the blanks")
             }
-            if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            if let bad = text.unicodeScalars.first(where: Self.isInvisible) {
+                let hex = String(bad.value, radix: 16, uppercase: true)
+                let code = "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
                 throw PolicyError(source: source, line: node.line, key: path,
-                                  message: "contains a control character (such as a tab, newline or NUL); names cannot hold them")
+                                  message: "contains \(code), a control, format or separator character (such as a tab, NUL, "
+                                      + "a zero-width space or a line separator); names cannot hold them, and a reviewer would not see it")
             }
             return text
         }
@@ -159,6 +157,11 @@ struct PolicyFields {
             let hint = scalar.text.isEmpty ? "" : " (quote it if you mean the text \"\(scalar.text)\")"
             throw PolicyError(source: source, line: node.line, key: path, message: "must not be empty\(hint)")
         }
+        if scalar.spansLines {
+            throw PolicyError(source: source, line: node.line, key: path,
+                              message: "is written over several lines; a quote may be left open, or a comma or `- ` "
+                                  + "missing between two values: write each value on one line")
+        }
         return scalar.text
     }
 }
@@ -170,6 +173,17 @@ extension PolicyFields {
         case let .scalar(scalar): return scalar.kind == .null ? "nothing" : "\"\(scalar.text)\""
         case .sequence: return "a list"
         case .mapping: return "a mapping"
+        }
+    }
+
+    /// Characters a name may not hold: control characters (C0, DEL, C1 such as U+0085), format
+    /// characters (U+200B, U+FEFF, bidirectional marks) and line or paragraph separators (U+2028,
+    /// U+2029). Editors show them as nothing or as a line break, so a name holding one is not the
+    /// name the reviewer read.
+    static func isInvisible(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.properties.generalCategory {
+        case .control, .format, .lineSeparator, .paragraphSeparator, .surrogate: return true
+        default: return false
         }
     }
 
@@ -187,19 +201,5 @@ extension PolicyFields {
         let scored = allowed.map { ($0, editDistance(key, $0)) }.min { $0.1 < $1.1 }
         guard let (best, distance) = scored else { return nil }
         return distance <= 2 ? best : nil
-    }
-
-    /// Levenshtein distance between two strings.
-    static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        var previous = Array(0...b.count)
-        for i in 1...max(a.count, 1) where !a.isEmpty {
-            var current = [i] + Array(repeating: 0, count: b.count)
-            for j in 1...max(b.count, 1) where !b.isEmpty {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            previous = current
-        }
-        return previous[b.count]
     }
 }

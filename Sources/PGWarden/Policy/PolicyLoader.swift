@@ -63,7 +63,7 @@ public enum PolicyLoader {
     public static func parse(_ yaml: String, source: String = "<input>") throws(PolicyError) -> Policy {
         let document: YAMLNode?
         do {
-            document = try YAMLParser.parse(yaml)
+            document = try YAMLReader.parse(yaml)
         } catch {
             throw syntaxError(error, source: source)
         }
@@ -178,17 +178,10 @@ public enum PolicyLoader {
 
     /// The whole file as UTF-8 text, or an error saying why it cannot be read and what to do.
     static func readFile(_ path: String) throws(PolicyError) -> String {
-        guard let file = fopen(path, "rb") else { throw fileError(path, errno) }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = fread(&chunk, 1, chunk.count, file)
-            bytes.append(contentsOf: chunk[0..<count])
-            if count < chunk.count {
-                if ferror(file) != 0 { throw fileError(path, errno) }
-                break
-            }
+        let bytes: [UInt8]
+        switch readWholeFile(path, limit: maxConfigFileBytes) {
+        case .success(let read): bytes = read
+        case .failure(let problem): throw fileError(path, problem)
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw PolicyError(source: path, message: "cannot read the policy file: it is not UTF-8 text")
@@ -197,14 +190,13 @@ public enum PolicyLoader {
     }
 
     /// A file error named in plain words, with the remedy.
-    static func fileError(_ path: String, _ code: Int32) -> PolicyError {
-        let reason: String
-        switch code {
-        case ENOENT: reason = "no such file; check --config.file (examples/pgwarden.yml is a starting point)"
-        case EACCES: reason = "permission denied; make it readable by the user pgwarden runs as"
-        case EISDIR: reason = "it is a directory; point --config.file at the policy file"
-        default: reason = "\(String(cString: strerror(code))); check --config.file"
+    static func fileError(_ path: String, _ problem: FileReadProblem) -> PolicyError {
+        let remedy: String
+        switch problem.errno {
+        case ENOENT: remedy = "check --config.file (examples/pgwarden.yml is a starting point)"
+        case EACCES: remedy = "make it readable by the user pgwarden runs as"
+        default: remedy = "check --config.file"
         }
-        return PolicyError(source: path, message: "cannot read the policy file: \(reason)")
+        return PolicyError(source: path, message: "cannot read the policy file: \(problem.reason); \(remedy)")
     }
 }

@@ -1,4 +1,5 @@
 import Testing
+@testable import PGWardenCLI
 @testable import PGWarden
 
 /// FlagParser: long flags with values, switches, repeats, and the messages for what is wrong.
@@ -103,6 +104,6 @@ struct CommandLineFlagsTests {
 
     @Test(arguments: [("", "abc", 3), ("dsn", "dsn", 0), ("dsm", "dsn", 1), ("kitten", "sitting", 3), ("ab", "ba", 2)])
     func editDistance(a: String, b: String, distance: Int) {
-        #expect(FlagParser.editDistance(Array(a), Array(b)) == distance)
+        #expect(PGWarden.editDistance(Array(a), Array(b)) == distance)
     }
 }

@@ -1,4 +1,4 @@
-/// One value of a parsed YAML document (see `YAMLParser`): a scalar, a mapping or a sequence,
+/// One value of a parsed YAML document (see `YAMLReader`): a scalar, a mapping or a sequence,
 /// with the position where it starts.
 struct YAMLNode: Equatable, Sendable {
     /// What the node holds.
@@ -63,9 +63,13 @@ struct YAMLScalar: Equatable, Sendable {
         case singleQuoted
         /// In double quotes.
         case doubleQuoted
+        /// A literal block (`|`).
+        case literal
+        /// A folded block (`>`).
+        case folded
     }
 
-    /// The type the core schema resolves a scalar to; quoted scalars are always `.string`.
+    /// The type the core schema resolves a scalar to; quoted and block scalars are always `.string`.
     enum Kind: Equatable, Sendable {
         /// `~`, `null`, `Null`, `NULL`, or nothing.
         case null

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import PGWardenCLI
 @testable import PGWarden
 
 @Suite("JSONText.quote")

@@ -15,8 +15,8 @@ struct BadYAML: Sendable, CustomTestStringConvertible {
     }
 }
 
-@Suite("YAMLParser")
-struct YAMLParserTests {
+@Suite("YAMLReader")
+struct YAMLReaderTests {
     /// A compact rendering: plain text bare (`~` for nothing), 'single' and "double" quoted, [..] and {..}.
     static func render(_ node: YAMLNode?) -> String {
         guard let node else { return "<no document>" }
@@ -26,6 +26,8 @@ struct YAMLParserTests {
             case .plain: return scalar.text.isEmpty ? "~" : scalar.text
             case .singleQuoted: return "'\(scalar.text)'"
             case .doubleQuoted: return "\"\(scalar.text)\""
+            case .literal: return "|\(scalar.text)|"
+            case .folded: return ">\(scalar.text)<"
             }
         case let .sequence(items):
             return "[" + items.map(render).joined(separator: ", ") + "]"
@@ -35,7 +37,7 @@ struct YAMLParserTests {
     }
 
     @Test func blockMappingValuesStylesAndPositions() throws {
-        let root = try #require(try YAMLParser.parse("""
+        let root = try #require(try YAMLReader.parse("""
             # leading comment
             name: plain text
             single: 'it''s'
@@ -58,7 +60,7 @@ struct YAMLParserTests {
     }
 
     @Test func blockSequences() throws {
-        let root = try #require(try YAMLParser.parse("""
+        let root = try #require(try YAMLReader.parse("""
             rules:
             - name: a
               action: cancel
@@ -83,14 +85,14 @@ struct YAMLParserTests {
     }
 
     @Test func emptyValuesAreNullAtTheirKey() throws {
-        let root = try #require(try YAMLParser.parse("a:\nb: # comment\nc:\n  - 1\nd:"))
+        let root = try #require(try YAMLReader.parse("a:\nb: # comment\nc:\n  - 1\nd:"))
         #expect(Self.render(root) == "{a: ~, b: ~, c: [1], d: ~}")
         #expect(root["a"]?.isNull == true && root["b"]?.isNull == true && root["d"]?.isNull == true)
         #expect(root["a"]?.line == 1 && root["b"]?.line == 2 && root["d"]?.line == 5)
     }
 
     @Test func plainScalars() throws {
-        let root = try #require(try YAMLParser.parse("""
+        let root = try #require(try YAMLReader.parse("""
             url: http://example.com:8080/path
             hash: a#b
             spaced: idle in transaction   # comment
@@ -113,7 +115,7 @@ struct YAMLParserTests {
     }
 
     @Test func quotedScalars() throws {
-        let root = try #require(try YAMLParser.parse(#"""
+        let root = try #require(try YAMLReader.parse(#"""
             single: 'it''s # not a comment: \n'
             escapes: "\\ \" \/ \n \t \r \0 \x41 \u00e9 \U0001F600 \e \ \_"
             folded: "one
@@ -140,16 +142,16 @@ struct YAMLParserTests {
     }
 
     @Test func quotedContinuationLinesIndentedMoreThanTheirCollection() throws {
-        let root = try #require(try YAMLParser.parse("a: \"x\n y\"\nb:\n  - 'p\n\n    q'\n  - \"r\\\n    s\"\nc: [\"u\n  v\"]\n"))
+        let root = try #require(try YAMLReader.parse("a: \"x\n y\"\nb:\n  - 'p\n\n    q'\n  - \"r\\\n    s\"\nc: [\"u\n  v\"]\n"))
         #expect(Self.render(root) == "{a: \"x y\", b: ['p\nq', \"rs\"], c: [\"u v\"]}")
         // Empty lines may be indented less; the top level has no collection around it.
-        #expect(Self.render(try YAMLParser.parse("a: 'x\n\n y'\n")) == "{a: 'x\ny'}")
-        #expect(Self.render(try YAMLParser.parse("\"x\ny\"\n")) == "\"x y\"")
-        #expect(Self.render(try YAMLParser.parse("--- 'x\ny'\n")) == "'x y'")
+        #expect(Self.render(try YAMLReader.parse("a: 'x\n\n y'\n")) == "{a: 'x\ny'}")
+        #expect(Self.render(try YAMLReader.parse("\"x\ny\"\n")) == "\"x y\"")
+        #expect(Self.render(try YAMLReader.parse("--- 'x\ny'\n")) == "'x y'")
     }
 
     @Test func flowCollections() throws {
-        let root = try #require(try YAMLParser.parse("""
+        let root = try #require(try YAMLReader.parse("""
             list: [a, "b", 'c']
             map: {k: v, k2: [x], "q":1}
             multi: [
@@ -177,21 +179,21 @@ struct YAMLParserTests {
     }
 
     @Test func documentMarkersBOMAndLineBreaks() throws {
-        #expect(try YAMLParser.parse("") == nil)
-        #expect(try YAMLParser.parse("# only\n\n   # comments\n") == nil)
-        let marked = try #require(try YAMLParser.parse("---\na: 1\n...\n# trailing comment\n"))
+        #expect(try YAMLReader.parse("") == nil)
+        #expect(try YAMLReader.parse("# only\n\n   # comments\n") == nil)
+        let marked = try #require(try YAMLReader.parse("---\na: 1\n...\n# trailing comment\n"))
         #expect(Self.render(marked) == "{a: 1}" && marked.line == 2)
-        #expect(Self.render(try YAMLParser.parse("--- [a, b] # inline\n")) == "[a, b]")
-        let empty = try #require(try YAMLParser.parse("--- # nothing\n"))
-        #expect(empty.isNull && empty.line == 1)
-        let bom = try #require(try YAMLParser.parse("\u{FEFF}a: 1\r\nb: 2\rc: 3\r\n"))
+        #expect(Self.render(try YAMLReader.parse("--- [a, b] # inline\n")) == "[a, b]")
+        let empty = try #require(try YAMLReader.parse("--- # nothing\n"))
+        #expect(empty.isNull)
+        let bom = try #require(try YAMLReader.parse("\u{FEFF}a: 1\r\nb: 2\rc: 3\r\n"))
         #expect(Self.render(bom) == "{a: 1, b: 2, c: 3}")
         #expect(bom.column == 1 && bom["c"]?.line == 3)
-        #expect(Self.render(try YAMLParser.parse("plain root")) == "plain root")
+        #expect(Self.render(try YAMLReader.parse("plain root")) == "plain root")
     }
 
     @Test func anchorsAndAliases() throws {
-        let root = try #require(try YAMLParser.parse("""
+        let root = try #require(try YAMLReader.parse("""
             tools: &tools [pg_dump, pgwarden]
             base: &base
               a: 1
@@ -206,7 +208,7 @@ struct YAMLParserTests {
         let alias = try #require(root["rules"]?.items?[0]["exclude"])
         #expect(alias.line == 6 && alias.column == 14)
         #expect(alias.items?.first?.line == 1)
-        #expect(root["base"]?.line == 3)
+        #expect(root["base"]?.line == 2)  // an anchored value starts at its anchor
         #expect(root["rules"]?.items?[1] == YAMLNode(content: root["base"]!.content, line: 7, column: 5))
     }
 
@@ -223,91 +225,78 @@ struct YAMLParserTests {
     func coreSchemaKinds(text: String, kind: YAMLScalar.Kind) throws {
         #expect(YAMLScalar(text).kind == kind)
         #expect(YAMLScalar(text, style: .doubleQuoted).kind == .string)
-        #expect(try YAMLParser.parse("v: \(text)")?["v"]?.scalar == YAMLScalar(text))
+        #expect(try YAMLReader.parse("v: \(text)")?["v"]?.scalar == YAMLScalar(text))
     }
 
+    /// YAML that libyaml or pgwarden refuses, and the line named; the message is checked where
+    /// the words are pgwarden's own (libyaml's are its own, such as "did not find expected key").
     static let badYAML: [BadYAML] = [
-        BadYAML("tag", "a: !custom x\n", line: 1, "tags (!name, !!type) are not supported"),
+        BadYAML("tag", "a: !custom x\n", line: 1, "tags such as !custom are not accepted"),
         BadYAML("core tag", "a: 1\nb: !!str 5\n", line: 2, "tags"),
-        BadYAML("literal block scalar", "a: |\n  text\n", line: 1, "block scalars (| and >) are not supported"),
-        BadYAML("folded block scalar", "a:\n  b: >-\n    text\n", line: 2, "block scalars"),
-        BadYAML("complex key", "? a\n: b\n", line: 1, "complex keys (`? key`) are not supported"),
-        BadYAML("complex key in flow", "{? a: b}\n", line: 1, "complex keys"),
-        BadYAML("directive", "%YAML 1.2\n---\na: 1\n", line: 1, "directives (%YAML, %TAG) are not supported"),
-        BadYAML("tab indentation", "a:\n\tb: 1\n", line: 2, "a tab is used for indentation; indent with spaces only"),
-        BadYAML("tab after spaces", "a:\n  b: 1\n  \tc: 2\n", line: 3, "a tab is used for indentation"),
+        BadYAML("tab indentation", "a:\n\tb: 1\n", line: 2, ""),
+        BadYAML("tab after spaces", "a:\n  b: 1\n  \tc: 2\n", line: 3, ""),
         BadYAML("second document", "a: 1\n---\nb: 2\n", line: 2, "a second document starts here"),
         BadYAML("second document after end", "a: 1\n...\n---\nb: 2\n", line: 3, "a second document starts here"),
-        BadYAML("text after end marker", "a: 1\n...\nb: 2\n", line: 3, "text after the document end marker"),
-        BadYAML("unclosed list", "a: [1, 2\n", line: 2, "the list opened with [ on line 1 is never closed; add ]"),
-        BadYAML("unclosed list at marker", "a: [1,\n---\n", line: 2, "never closed; add ] before this line"),
-        BadYAML("unclosed mapping before next key", "a: {x: 1\nb: 2\n", line: 2,
-                "the mapping opened with { on line 1 is not closed before this line; add }"),
-        BadYAML("missing comma", "a: [\"x\"\n  'y']\n", line: 2, "expected , or ] here, in the list opened with [ on line 1"),
-        BadYAML("unclosed double quote", "a: \"abc\nb: 1\n", line: 2,
-                "this line continues the double-quoted value started on line 1 but is not indented more"),
-        BadYAML("unclosed double quote at the end", "a: \"abc\n  b: 1\n", line: 3,
-                "the double-quoted value started on line 1 is never closed"),
-        BadYAML("quoted continuation at the key's indentation", "a: 'x\ny'\n", line: 2,
-                "continues the single-quoted value started on line 1 but is not indented more than the mapping"),
-        BadYAML("quoted continuation at the list's indentation", "- \"x\n- y\"\n", line: 2,
-                "add the missing closing \" on line 1"),
-        BadYAML("quoted continuation of a nested key", "a:\n  b: \"x\n  y\"\n", line: 3,
-                "continues the double-quoted value started on line 2"),
-        BadYAML("quoted continuation indented by a tab only (yaml-test-suite DK95)", "foo: \"bar\n\tbaz\"\n", line: 2,
-                "continues the double-quoted value started on line 1"),
-        BadYAML("escaped line break not indented", "a: \"x\\\ny\"\n", line: 2,
-                "continues the double-quoted value started on line 1"),
-        BadYAML("quoted continuation in a flow list", "a: [\"x\ny\"]\n", line: 2,
-                "continues the double-quoted value started on line 1"),
-        BadYAML("unclosed quote swallowing the next key", "a: \"x\nb: \"\n", line: 2,
-                "continues the double-quoted value started on line 1"),
-        BadYAML("unclosed single quote", "a: 'abc", line: 1, "the single-quoted value started on line 1 is never closed"),
-        BadYAML("unknown escape", "a: \"C:\\data\"\n", line: 1, "\\d is not an escape sequence"),
-        BadYAML("short hex escape", "a: \"\\x4\"\n", line: 1, "\\x must be followed by 2 hexadecimal digits"),
-        BadYAML("surrogate escape", "a: 1\nb: \"\\uD800\"\n", line: 2, "\\uD800 is not a Unicode character"),
-        BadYAML("continuation holding a key", "a: one\n  b: two\n", line: 2, "`: ` inside a value continued from line 1"),
-        BadYAML("key indented too far", "a:\n  b: 1\n   c: 2\n", line: 3, "inside a value continued from line 2"),
-        BadYAML("key indented between levels", "a:\n    b: 1\n  c: 2\n", line: 3,
-                "indented more than the keys of the mapping started on line 1"),
-        BadYAML("list item indented too far", "- [a]\n  - b\n", line: 2,
-                "indented more than the items (`- `) of the list started on line 1"),
-        BadYAML("mapping on its key's line", "a: b: c\n", line: 1,
-                "a mapping (`key: value`) cannot start on the same line as its key"),
-        BadYAML("list on its key's line", "a: - b\n", line: 1, "a list cannot start on the same line as its key"),
-        BadYAML("list item among keys", "a: 1\n- b\n", line: 2,
-                "a list item (`- `) where a key of the mapping started on line 1 was expected"),
-        BadYAML("key without colon", "a: 1\nb\n", line: 2, "expected `key: value` in the mapping started on line 1, found \"b\""),
-        BadYAML("no space after colon", "a: 1\nb:2\n", line: 2, "(a space is needed after the colon)"),
-        BadYAML("key over two lines", "\"a\nb\": 1\n", line: 2, "a key must be written on one line"),
-        BadYAML("empty flow entry", "a: [x,, y]\n", line: 1, "an empty entry in the list opened with [ on line 1"),
-        BadYAML("pair inside a list", "a: [x: 1]\n", line: 1, "a `key: value` pair directly inside [ ]"),
+        BadYAML("text after end marker", "a: 1\n...\nb: 2\n", line: 3, ""),
+        BadYAML("unclosed list", "a: [1, 2\n", line: 2, ""),
+        BadYAML("unclosed list at marker", "a: [1,\n---\n", line: 2, ""),
+        BadYAML("unclosed mapping before next key", "a: {x: 1\nb: 2\n", line: 2, ""),
+        BadYAML("missing comma", "a: [\"x\"\n  'y']\n", line: 2, ""),
+        BadYAML("unclosed double quote", "a: \"abc\nb: 1\n", line: 3, ""),
+        BadYAML("unclosed double quote at the end", "a: \"abc\n  b: 1\n", line: 3, ""),
+        BadYAML("unclosed single quote", "a: 'abc", line: 1, ""),
+        BadYAML("unknown escape", "a: \"C:\\data\"\n", line: 1, ""),
+        BadYAML("short hex escape", "a: \"\\x4\"\n", line: 1, ""),
+        BadYAML("surrogate escape", "a: 1\nb: \"\\uD800\"\n", line: 2, ""),
+        BadYAML("continuation holding a key", "a: one\n  b: two\n", line: 2, ""),
+        BadYAML("key indented too far", "a:\n  b: 1\n   c: 2\n", line: 3, ""),
+        BadYAML("key indented between levels", "a:\n    b: 1\n  c: 2\n", line: 3, ""),
+        BadYAML("list item indented too far", "- [a]\n  - b\n", line: 2, ""),
+        BadYAML("mapping on its key's line", "a: b: c\n", line: 1, ""),
+        BadYAML("list on its key's line", "a: - b\n", line: 1, ""),
+        BadYAML("list item among keys", "a: 1\n- b\n", line: 2, ""),
+        BadYAML("key without colon", "a: 1\nb\n", line: 3, ""),
+        BadYAML("no space after colon", "a: 1\nb:2\n", line: 3, ""),
+        BadYAML("key over two lines", "\"a\nb\": 1\n", line: 2, ""),
+        BadYAML("empty flow entry", "a: [x,, y]\n", line: 1, ""),
         BadYAML("list as key", "[a]: 1\n", line: 1, "a list or mapping cannot be used as a key"),
         BadYAML("list as flow key", "{[a]: 1}\n", line: 1, "a list or mapping cannot be used as a key"),
-        BadYAML("alias as key", "a: &x k\n*x : 1\n", line: 2, "an alias cannot be used as a key"),
-        BadYAML("unknown alias", "a: 1\nb: *nope\n", line: 2, "unknown alias *nope: no &nope before it"),
-        BadYAML("alias before its anchor", "a: *x\nb: &x 1\n", line: 1, "unknown alias *x"),
-        BadYAML("alias inside its anchor", "a: &x [1, *x]\n", line: 1, "the alias *x is inside the value anchored as &x"),
-        BadYAML("alias inside its block anchor", "a: &x\n  b: *x\n", line: 2, "inside the value anchored as &x"),
-        BadYAML("two anchors", "a: &x &y 1\n", line: 1, "a value can have only one anchor"),
-        BadYAML("empty anchor name", "a: & 1\n", line: 1, "& must be followed by a name"),
-        BadYAML("comment without space", "a: \"x\"#c\n", line: 1, "put a space before # to start a comment"),
-        BadYAML("text after a quote", "a: \"x\" y\n", line: 1, "unexpected text after the closing quote"),
-        BadYAML("text after a list", "a: [x] y\n", line: 1, "unexpected text after the closing ]"),
-        BadYAML("control character", "a: 1\nb: x\u{7}y\n", line: 2, "control character U+0007 is not allowed"),
-        BadYAML("reserved indicator", "a: @x\n", line: 1, "@ cannot start an unquoted value"),
-        BadYAML("missing key", ": 1\n", line: 1, "a key is missing before the colon"),
-        BadYAML("root continued", "- a\nb: 1\n", line: 2, "this line is not part of the list started on line 1"),
+        BadYAML("unknown alias", "a: 1\nb: *nope\n", line: 2, "the alias *nope refers to no anchor written before it"),
+        BadYAML("alias before its anchor", "a: *x\nb: &x 1\n", line: 1, "the alias *x refers to no anchor"),
+        BadYAML("alias inside its anchor", "a: &x [1, *x]\n", line: 1, "the alias *x refers to a value it is part of"),
+        BadYAML("alias inside its block anchor", "a: &x\n  b: *x\n", line: 2, "refers to a value it is part of"),
+        BadYAML("two anchors", "a: &x &y 1\n", line: 1, ""),
+        BadYAML("empty anchor name", "a: & 1\n", line: 1, ""),
+        BadYAML("text after a quote", "a: \"x\" y\n", line: 1, ""),
+        BadYAML("text after a list", "a: [x] y\n", line: 1, ""),
+        BadYAML("control character", "a: 1\nb: x\u{7}y\n", line: 2, ""),
+        BadYAML("reserved indicator", "a: @x\n", line: 1, ""),
+        BadYAML("missing key", ": 1\n", line: 1, ""),
+        BadYAML("root continued", "- a\nb: 1\n", line: 2, ""),
     ]
+
+    /// What the hand-written reader refused and YAML allows: libyaml reads these as PyYAML and
+    /// editors do. The policy loader still refuses a value written over several lines.
+    @Test func acceptedAsEveryYAMLToolReadsThem() throws {
+        #expect(Self.render(try YAMLReader.parse("a: |\n  text\n")) == "{a: |text\n|}")
+        #expect(Self.render(try YAMLReader.parse("a:\n  b: >-\n    one\n    two\n")) == "{a: {b: >one two<}}")
+        #expect(Self.render(try YAMLReader.parse("? a\n: b\n")) == "{a: b}")
+        #expect(Self.render(try YAMLReader.parse("%YAML 1.1\n---\na: 1\n")) == "{a: 1}")
+        #expect(Self.render(try YAMLReader.parse("a: [x: 1]\n")) == "{a: [{x: 1}]}")
+        #expect(Self.render(try YAMLReader.parse("a: &x k\n*x : 1\n")) == "{a: k, k: 1}")
+        let folded = try #require(try YAMLReader.parse("a: 'x\ny'\n")?["a"]?.scalar)
+        #expect(folded.text == "x y" && folded.spansLines)
+        #expect(try YAMLReader.parse("a: 'x y'\n")?["a"]?.scalar?.spansLines == false)
+    }
 
     @Test(arguments: badYAML)
     func refused(_ bad: BadYAML) {
         #expect {
-            try YAMLParser.parse(bad.yaml)
+            try YAMLReader.parse(bad.yaml)
         } throws: { error in
             guard let error = error as? YAMLError else { return false }
             #expect(error.line == bad.line, "\(error)")
-            #expect(error.message.contains(bad.message), "\(error)")
+            #expect(bad.message.isEmpty || error.message.contains(bad.message), "\(error)")
             #expect(error.duplicateKey == nil)
             return true
         }
@@ -322,7 +311,7 @@ struct YAMLParserTests {
     ])
     func duplicateKeys(yaml: String, key: String, line: Int, column: Int) {
         #expect {
-            try YAMLParser.parse(yaml)
+            try YAMLReader.parse(yaml)
         } throws: { error in
             guard let error = error as? YAMLError else { return false }
             #expect(error.duplicateKey == key)
@@ -334,30 +323,30 @@ struct YAMLParserTests {
 
     @Test func nestingIsCappedWithoutExhaustingTheStack() throws {
         let flow = String(repeating: "[", count: 64) + String(repeating: "]", count: 64)
-        #expect(try YAMLParser.parse(flow)?.items?.count == 1)
+        #expect(try YAMLReader.parse(flow)?.items?.count == 1)
         var block = ""
         for level in 0..<64 { block += String(repeating: " ", count: level) + "k:\n" }
-        #expect(try YAMLParser.parse(block)?.pairs?.count == 1)
+        #expect(try YAMLReader.parse(block)?.pairs?.count == 1)
 
         let tooDeep = "[" + flow + "]"
-        #expect(throws: YAMLError(line: 1, column: 65, message: "lists and mappings are nested more than 64 levels deep; flatten the file")) {
-            try YAMLParser.parse(tooDeep)
+        #expect(throws: YAMLError(line: 1, column: 65, message: "lists and mappings are nested more than 64 deep")) {
+            try YAMLReader.parse(tooDeep)
         }
-        #expect(throws: YAMLError.self) { try YAMLParser.parse(block + String(repeating: " ", count: 64) + "k: 1\n") }
-        #expect(throws: YAMLError.self) { try YAMLParser.parse(String(repeating: "- ", count: 100_000) + "x") }
-        #expect(throws: YAMLError.self) { try YAMLParser.parse(String(repeating: "{a: ", count: 100_000)) }
+        #expect(throws: YAMLError.self) { try YAMLReader.parse(block + String(repeating: " ", count: 64) + "k: 1\n") }
+        #expect(throws: YAMLError.self) { try YAMLReader.parse(String(repeating: "- ", count: 100_000) + "x") }
+        #expect(throws: YAMLError.self) { try YAMLReader.parse(String(repeating: "{a: ", count: 100_000)) }
     }
 
     @Test func aliasExpansionIsCapped() throws {
         let ten = { (name: String) in "[" + Array(repeating: "*\(name)", count: 10).joined(separator: ", ") + "]" }
         let base = "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b \(ten("a"))\nc: &c \(ten("b"))\nd: &d \(ten("c"))\n"
-        #expect(try YAMLParser.parse(base)?["d"]?.items?.count == 10)
+        #expect(try YAMLReader.parse(base)?["d"]?.items?.count == 10)
         #expect {
-            try YAMLParser.parse(base + "e: &e \(ten("d"))\n")
+            try YAMLReader.parse(base + "e: &e \(ten("d"))\n")
         } throws: { error in
             guard let error = error as? YAMLError else { return false }
             #expect(error.line == 5, "\(error)")
-            #expect(error.message.contains("more than 100000 values once aliases are expanded"), "\(error)")
+            #expect(error.message.contains("expands to more than 100000 values"), "\(error)")
             return true
         }
     }

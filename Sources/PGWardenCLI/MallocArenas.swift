@@ -7,7 +7,7 @@ import Glibc
 /// used pages stay resident; pgwarden's threads rarely allocate at the same moment (concurrent
 /// scrapes share one database round trip), so more arenas only cost memory. MALLOC_ARENA_MAX or
 /// GLIBC_TUNABLES=glibc.malloc.arena_max=N in the environment still decide when set.
-func limitMallocArenas() {
+public func limitMallocArenas() {
     if getenv("MALLOC_ARENA_MAX") != nil { return }
     if let tunables = getenv("GLIBC_TUNABLES"), String(cString: tunables).contains("glibc.malloc.arena_max") { return }
     // Swift's Glibc module leaves out <malloc.h>; mallopt is looked up instead (a null handle is

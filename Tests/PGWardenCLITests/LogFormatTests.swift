@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Testing
+@testable import PGWardenCLI
 @testable import PGWarden
 
 @Suite("LineLogHandler rendering")

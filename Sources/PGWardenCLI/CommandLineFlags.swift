@@ -1,3 +1,5 @@
+import PGWarden
+
 /// One flag of a command, in the Prometheus exporters' long-only style: `--name value`,
 /// `--name=value`, or a switch that takes no value (`--name`).
 public struct FlagSpec: Sendable {
@@ -219,20 +221,5 @@ public enum FlagParser {
             if distance <= min(2, name.count / 2), distance < (best?.distance ?? .max) { best = (flag.name, distance) }
         }
         return best.map { " (did you mean '--\($0.name)'?)" } ?? ""
-    }
-
-    /// Levenshtein distance between two character sequences.
-    static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
-        if a.isEmpty { return b.count }
-        var previous = Array(0...b.count)
-        var current = previous
-        for i in 1...a.count {
-            current[0] = i
-            for j in stride(from: 1, through: b.count, by: 1) {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            swap(&previous, &current)
-        }
-        return previous[b.count]
     }
 }

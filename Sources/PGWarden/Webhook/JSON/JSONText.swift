@@ -6,7 +6,7 @@ public enum JSONText {
     }
 
     /// `text` in double quotes with `appendEscaped`'s escapes (JSON strings, quoted logfmt values).
-    static func quoted(_ text: String, escapingDelete: Bool) -> String {
+    public static func quoted(_ text: String, escapingDelete: Bool) -> String {
         var text = text
         return text.withUTF8 { bytes in
             var out: [UInt8] = []

@@ -14,7 +14,7 @@ protocol Subcommand: Sendable {
 }
 
 /// The root command: the exporter runs when no subcommand is named.
-enum PGWardenCommand {
+public enum PGWardenCommand {
     static let subcommands: [any Subcommand.Type] = [Serve.self, Sessions.self, Cancel.self, Terminate.self]
 
     static let root = CommandSpec(
@@ -26,7 +26,7 @@ enum PGWardenCommand {
 
     /// Runs the command line (without the program name) and returns the exit status: 0, 1 when
     /// running failed, 2 when the command line is wrong.
-    static func main(_ arguments: [String]) -> Int32 {
+    public static func main(_ arguments: [String]) -> Int32 {
         var words = arguments[...]
         var command: any Subcommand.Type = Serve.self
         var named = false
@@ -125,11 +125,11 @@ struct ConnectionOptions {
     }
 
     /// The connection settings these options describe; the DSN falls back to $DATA_SOURCE_NAME.
-    /// `longLived`: connections kept open for many statements (serve), whose backend heap is warmed.
-    func settings(environment: [String: String], longLived: Bool = false) -> ConnectionSettings {
+    /// `warmsBackendHeap`: serve's --db.warm-backend-heap (see `Database.heapWarmUpSQL`).
+    func settings(environment: [String: String], warmsBackendHeap: Bool = false) -> ConnectionSettings {
         let dsn = self.dsn ?? environment["DATA_SOURCE_NAME"].flatMap { $0.isEmpty ? nil : $0 }
         return ConnectionSettings(dsn: dsn, statementTimeout: statementTimeout, lockTimeout: lockTimeout,
-                                  connectTimeout: connectTimeout, warmsBackendHeap: longLived)
+                                  connectTimeout: connectTimeout, warmsBackendHeap: warmsBackendHeap)
     }
 }
 

@@ -1,0 +1,4 @@
+#ifndef PGWARDEN_CYAML_SHIM_H
+#define PGWARDEN_CYAML_SHIM_H
+#include <yaml.h>
+#endif
