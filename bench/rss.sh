@@ -2,7 +2,7 @@
 # Peak resident memory (VmHWM, target <= 16 MB) of pgwarden serving /metrics against PostgreSQL
 # holding N sessions, exporter only and with the webhook enabled (Alertmanager POSTs).
 #   bench/rss.sh [BIN ...]        throwaway cluster + holder, measure each binary, tear down
-#                                 (no BIN: build .build/release/pgwarden with scripts/build-release.sh)
+#                                 (no BIN: build .build/release/pgwarden with release/build.sh)
 #   bench/rss.sh setup            start the cluster + holder and keep them (state in $RSS_WORK)
 #   bench/rss.sh measure BIN ...  measure against the kept cluster (compare builds quickly)
 #   bench/rss.sh teardown         stop the kept cluster + holder
@@ -154,7 +154,7 @@ case "${1:-}" in
   measure) shift; measure "$@" ;;
   *)
     if [ $# -eq 0 ]; then
-      "$root/scripts/build-release.sh" >&2
+      "$root/release/build.sh" >&2
       set -- "$root/.build/release/pgwarden"
     fi
     trap teardown EXIT

@@ -38,7 +38,7 @@ if [ -n "${PGWARDEN_BIN:-}" ]; then
   pgwarden=$PGWARDEN_BIN
 else
   log "building pgwarden (release)"
-  "$root/scripts/build-release.sh" >&2
+  "$root/release/build.sh" >&2
   pgwarden=$root/.build/release/pgwarden
 fi
 [ -x "$pgwarden" ] || { echo "run.sh: no pgwarden binary at $pgwarden" >&2; exit 1; }

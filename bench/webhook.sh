@@ -40,7 +40,7 @@ if [ -n "${PGWARDEN_BIN:-}" ]; then
   pgwarden=$PGWARDEN_BIN
 else
   log "building pgwarden (release)"
-  timeout 1800 "$root/scripts/build-release.sh" >&2
+  timeout 1800 "$root/release/build.sh" >&2
   pgwarden=$root/.build/release/pgwarden
 fi
 [ -x "$pgwarden" ] || { echo "webhook.sh: no pgwarden binary at $pgwarden" >&2; exit 1; }

@@ -2,7 +2,7 @@
 # Checks the monitoring files: Prometheus rules and their unit tests (alerts/), the example
 # Prometheus and Alertmanager configurations and systemd unit (examples/) and the Grafana
 # dashboards (dashboards/).
-# Run by `make test` (scripts/test.sh) from the repository root; runs alone too: bash tests/alerts.sh
+# Run by `make test` (scripts/test.sh) from the repository root; runs alone too: bash checks/alerts.sh
 # Without promtool/amtool the checks are skipped, unless CI=true, where that is a failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."

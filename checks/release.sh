@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
-# Checks the release binary as `make release` builds and installs it (scripts/build-release.sh):
-# that the link recipe took (no shared libstdc++ or Swift libraries, packed relocations, hot code
-# first), and that the binary runs: --version, a bad flag, a scrape of a real PostgreSQL, SIGTERM.
+# Checks the release binary as `make release` builds and installs it (release/build.sh):
+# that the link recipe took (no shared libstdc++ or Swift libraries, packed relocations), and that the binary runs: --version, a bad flag, a scrape of a real PostgreSQL, SIGTERM.
 # Memory itself is measured by bench/rss.sh, not here.
 # Run by `make test` (scripts/test.sh), which exports PGWARDEN_TEST_PGHOST/PGPORT for its cluster;
-# run alone (bash tests/release.sh) it starts a throwaway cluster of its own.
+# run alone (bash checks/release.sh) it starts a throwaway cluster of its own.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -40,11 +39,11 @@ finish() {
 }
 
 bin=$root/.build/release/pgwarden
-if ! scripts/build-release.sh >"$log" 2>&1; then
-  fail "scripts/build-release.sh builds the release binary"
+if ! release/build.sh >"$log" 2>&1; then
+  fail "release/build.sh builds the release binary"
   finish
 fi
-pass "scripts/build-release.sh builds the release binary"
+pass "release/build.sh builds the release binary"
 
 no_shared_cxx_or_swift() {
   local dynamic
@@ -66,30 +65,7 @@ else
   check "relative relocations are not packed with glibc $glibc < 2.36" not_relr
 fi
 
-# The release link lays functions out in link/pgwarden.order's order: of the first 300 listed
-# functions present, consecutive ones sit at increasing addresses (92-96% of the pairs when this
-# was written). Laid out by object file instead, about half of the pairs are increasing.
-hot_code_first() {
-  python3 - "$bin" "$root/link/pgwarden.order" <<'PY'
-import subprocess, sys
-binary, order_file = sys.argv[1], sys.argv[2]
-order = [line.strip() for line in open(order_file) if line.strip()]
-functions = {}
-for line in subprocess.run(["nm", "--defined-only", binary], capture_output=True, text=True, check=True).stdout.splitlines():
-    fields = line.split()
-    if len(fields) == 3 and fields[1] in "tT":
-        functions[fields[2]] = int(fields[0], 16)
-listed = [functions[name] for name in order if name in functions][:300]
-if len(listed) < 300:
-    sys.exit(f"only {len(listed)} of the listed functions exist: regenerate link/pgwarden.order (scripts/link-order.sh)")
-increasing = sum(1 for a, b in zip(listed, listed[1:]) if b > a) / (len(listed) - 1)
-print(f"{increasing:.0%} of consecutive listed functions at increasing addresses")
-sys.exit(0 if increasing >= 0.8 else "the link did not follow link/pgwarden.order")
-PY
-}
-check "hot functions first (link/pgwarden.order applied)" hot_code_first
-
-version() { [ "$("$bin" --version)" = "$(sed -n 's/.*current = "\(.*\)".*/\1/p' Sources/PGWarden/Support/Version.swift)" ]; }
+version() { [ "$("$bin" --version)" = "$(sed -n 's/.*current = "\(.*\)".*/\1/p' Sources/PGWarden/Version.swift)" ]; }
 check "--version prints the version" version
 bad_flag() {
   "$bin" --no-such-flag

@@ -37,7 +37,7 @@ passed=$((swift_total - swift_failed))
 failed=$swift_failed
 [ "$status" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
 
-for extra in tests/*.sh; do
+for extra in checks/*.sh; do
   [ -e "$extra" ] || continue
   echo "test.sh: running $extra"
   bash "$extra" 2>&1 | tee "$work/extra.log" || status=1

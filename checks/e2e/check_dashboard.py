@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Checks Grafana dashboards against a live Prometheus that scrapes pgwarden (tests/e2e.sh).
+"""Checks Grafana dashboards against a live Prometheus that scrapes pgwarden (checks/e2e.sh).
 
     check_dashboard.py --prometheus URL --metrics URL --var instance=VALUE [--wait SECONDS]
                        --rules alerts/*.rules.yml -- dashboards/*.json

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Test copies of the example configuration for tests/e2e.sh, with short timings.
+"""Test copies of the example configuration for checks/e2e.sh, with short timings.
 
     make_configs.py REPO OUT --pgwarden HOST:PORT --alertmanager HOST:PORT --humans URL --token-file PATH
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Small read-only probes for tests/e2e.sh (stdlib only). Each prints one value and exits 0,
+"""Small read-only probes for checks/e2e.sh (stdlib only). Each prints one value and exits 0,
 or exits 1 when the service cannot be asked.
 
   probe.py prom-alert PROM_URL ALERTNAME [LABEL=VALUE...]   state of the matching alert:

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Stands in for the humans' relay of examples/alertmanager.yml during tests/e2e.sh: accepts
+"""Stands in for the humans' relay of examples/alertmanager.yml during checks/e2e.sh: accepts
 Alertmanager webhook notifications and appends each, as one JSON line, to FILE.
 
     sink.py PORT FILE
