@@ -62,12 +62,12 @@ struct SelectorOptions {
                 throw UsageError("\(flag) '\(value)' is not a duration; write it like 30s, 10m or 1h.")
             }
         }
-        for cidr in clientAddresses + excludeClientAddresses where CIDR(cidr) == nil {
-            throw UsageError("'\(cidr)' is not an address range; write it like 10.0.0.0/8 or ::1/128.")
+        for cidr in clientAddresses + excludeClientAddresses {
+            if case let .failure(problem) = CIDR.parse(cidr) { throw UsageError("client address \(problem)") }
         }
     }
 
-    static let states = ["active", "idle", "idle in transaction", "idle in transaction (aborted)", "fastpath function call", "disabled"]
+    static let states = SessionState.all
 
 
     /// True when no selector narrows the sessions (only exclusions or nothing at all).
@@ -109,7 +109,7 @@ struct Sessions: Subcommand {
         do { rows = try killer.listSessions().filter(selection.matches) } catch { throw RuntimeError("\(error)") }
         var notes: [Int32: String] = [:]
         for row in rows {
-            if selectors.protectedRoles.contains(row.usename) { notes[row.pid] = "protected" }
+            if selectors.protectedRoles.containsExactly(row.usename) { notes[row.pid] = "protected" }
             else if row.isSuperuser && !selectors.includeSuperusers { notes[row.pid] = "superuser (skipped unless --include-superusers)" }
             else if !row.canSignal { notes[row.pid] = "not permitted for this role" }
             else if row.isBlocking { notes[row.pid] = "blocking others" }
@@ -159,11 +159,11 @@ struct ManualAction {
             throw RuntimeError("\(error)")
         }
         print(SessionTable.render(records: records), terminator: "")
-        let done = records.filter { $0.result == "success" }.count
-        print(dryRun ? "dry run: \(records.filter { $0.result == "dry_run" }.count) session(s) would be signalled"
+        let done = records.filter { $0.result == .success }.count
+        print(dryRun ? "dry run: \(records.filter { $0.result == .dryRun }.count) session(s) would be signalled"
                      : "\(done) session(s) signalled, \(records.count - done) left alone")
-        if records.contains(where: { $0.result == "error" }) {
-            throw RuntimeError("\(records.filter { $0.result == "error" }.count) session(s) could not be signalled; see the result column above.")
+        if records.contains(where: { $0.result == .error }) {
+            throw RuntimeError("\(records.filter { $0.result == .error }.count) session(s) could not be signalled; see the result column above.")
         }
     }
 }

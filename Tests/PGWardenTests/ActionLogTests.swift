@@ -10,17 +10,17 @@ struct ActionLogTests {
         ActionLog(logger: Logger(label: "pgwarden.tests") { _ in SwiftLogNoOpLogHandler() }, capacity: capacity)
     }
 
-    static func record(_ rule: String = "r1", _ action: KillAction = .terminate, _ result: String = "success",
+    static func record(_ rule: String = "r1", _ action: KillAction = .terminate, _ result: ActionResult = .success,
                        time: Double = 1_700_000_000, pid: Int32 = 1) -> ActionRecord {
         ActionRecord(time: time, rule: rule, alertname: "A", fingerprint: "fp", session: SessionRow(pid: pid),
-                     action: action, result: result, dryRun: result == "dry_run")
+                     action: action, result: result, dryRun: result == .dryRun)
     }
 
     @Test func actionCountersPerRuleActionResult() throws {
         let log = Self.log()
-        log.record([Self.record("r1", .terminate, "success"), Self.record("r1", .terminate, "success"),
-                    Self.record("r1", .terminate, "protected"), Self.record("r2", .cancel, "dry_run")])
-        log.record([Self.record("r1", .cancel, "capped"), Self.record("r1", .terminate, "success")])
+        log.record([Self.record("r1", .terminate, .success), Self.record("r1", .terminate, .success),
+                    Self.record("r1", .terminate, .protected), Self.record("r2", .cancel, .dryRun)])
+        log.record([Self.record("r1", .cancel, .capped), Self.record("r1", .terminate, .success)])
         let families = log.families()
         let actions = try #require(family(families, "pgwarden_actions_total"))
         #expect(actions.type == .counter)
@@ -33,10 +33,22 @@ struct ActionLogTests {
         #expect(value(actions, ["rule": "r2", "action": "terminate", "result": "success"]) == nil)
     }
 
+    @Test func alertOutcomesAreCountedByTheirLabelValue() throws {
+        let log = Self.log()
+        log.countAlert(.nothingMatched)
+        log.countAlert(.nothingMatched)
+        log.countAlert(.acted)
+        let alerts = try #require(log.families().first { $0.name == "pgwarden_webhook_alerts_total" })
+        #expect(value(alerts, ["outcome": "nothing matched"]) == 2)
+        #expect(value(alerts, ["outcome": "acted"]) == 1)
+        #expect(alerts.samples.count == 2)
+        #expect(alerts.help.contains("not addressable"))
+    }
+
     @Test func emptyLogHasFamiliesWithoutSamples() {
         let families = Self.log().families()
         #expect(families.map(\.name) == ["pgwarden_actions_total", "pgwarden_webhook_requests_total",
-                                         "pgwarden_last_action_timestamp_seconds"])
+                                         "pgwarden_webhook_alerts_total", "pgwarden_last_action_timestamp_seconds"])
         #expect(families.allSatisfy { $0.samples.isEmpty })
     }
 
@@ -54,19 +66,19 @@ struct ActionLogTests {
 
     @Test func lastActionOnlyForSuccess() throws {
         let log = Self.log()
-        log.record([Self.record("r1", .terminate, "success", time: 1000.5),
-                    Self.record("r1", .terminate, "gone", time: 2000),
-                    Self.record("r1", .cancel, "error", time: 2500),
-                    Self.record("r2", .cancel, "dry_run", time: 3000),
-                    Self.record("r3", .cancel, "protected", time: 3000),
-                    Self.record("r4", .cancel, "capped", time: 3000)])
-        log.record([Self.record("r5", .cancel, "success", time: 4000)])
+        log.record([Self.record("r1", .terminate, .success, time: 1000.5),
+                    Self.record("r1", .terminate, .gone, time: 2000),
+                    Self.record("r1", .cancel, .error, time: 2500),
+                    Self.record("r2", .cancel, .dryRun, time: 3000),
+                    Self.record("r3", .cancel, .protected, time: 3000),
+                    Self.record("r4", .cancel, .capped, time: 3000)])
+        log.record([Self.record("r5", .cancel, .success, time: 4000)])
         let last = try #require(family(log.families(), "pgwarden_last_action_timestamp_seconds"))
         #expect(last.type == .gauge)
         #expect(value(last, ["rule": "r1"]) == 1000.5)
         #expect(value(last, ["rule": "r5"]) == 4000)
         #expect(last.samples.count == 2)
-        log.record([Self.record("r1", .cancel, "success", time: 5000)])
+        log.record([Self.record("r1", .cancel, .success, time: 5000)])
         #expect(value(family(log.families(), "pgwarden_last_action_timestamp_seconds"), ["rule": "r1"]) == 5000)
     }
 
@@ -86,7 +98,7 @@ struct ActionLogTests {
     @Test func recentWithRoom() {
         let log = Self.log()
         #expect(log.recent(limit: 10).isEmpty)
-        let records = [Self.record(pid: 1), Self.record("r2", .cancel, "gone", pid: 2)]
+        let records = [Self.record(pid: 1), Self.record("r2", .cancel, .gone, pid: 2)]
         log.record(records)
         #expect(log.recent(limit: 10) == records)
     }
@@ -103,7 +115,7 @@ struct ActionLogTests {
                                  applicationName: "web\nworker\t1", clientAddr: "10.1.2.3", state: "idle in transaction",
                                  stateAge: 12.3456)
         let record = ActionRecord(time: 1_700_000_000.25, rule: "kill-idle", alertname: "IdleTx", fingerprint: "abc123",
-                                  session: session, action: .cancelThenTerminate, result: "success", dryRun: false)
+                                  session: session, action: .cancelThenTerminate, result: .success, dryRun: false)
         let object = try Self.parse(record.json)
         #expect(Set(object.keys) == ["time", "rule", "alertname", "fingerprint", "pid", "datname", "usename",
                                      "application_name", "client_addr", "state", "state_age_seconds", "action",
@@ -127,7 +139,7 @@ struct ActionLogTests {
 
     @Test func dryRunRecordJSON() throws {
         let record = ActionRecord(time: 0, rule: "r", alertname: "", fingerprint: "", session: SessionRow(pid: 1, stateAge: 60),
-                                  action: .cancel, result: "dry_run", dryRun: true)
+                                  action: .cancel, result: .dryRun, dryRun: true)
         let object = try Self.parse(record.json)
         #expect(object["time"] as? String == "1970-01-01T00:00:00.000Z")
         #expect((object["dry_run"] as? NSNumber)?.boolValue == true)
@@ -138,7 +150,7 @@ struct ActionLogTests {
 
     /// The /actions body is the records joined into one JSON array; every record must parse there too.
     @Test func recordsJoinIntoValidJSON() throws {
-        let records = [Self.record(pid: 1), Self.record("r\u{1}x", .cancel, "gone", pid: 2)]
+        let records = [Self.record(pid: 1), Self.record("r\u{1}x", .cancel, .gone, pid: 2)]
         let body = "{\"actions\":[" + records.map(\.json).joined(separator: ",") + "]}"
         let object = try Self.parse(body)
         let actions = try #require(object["actions"] as? [[String: Any]])

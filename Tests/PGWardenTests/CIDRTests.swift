@@ -25,13 +25,29 @@ struct CIDRTests {
         #expect(loopback.description == "::1/128")
     }
 
-    @Test func masksHostBits() {
-        #expect(CIDR("10.1.2.3/8") == CIDR("10.0.0.0/8"))
-        #expect(CIDR("10.3.2.3/15")?.description == "10.2.0.0/15")
-        #expect(CIDR("192.168.255.255/20")?.description == "192.168.240.0/20")
-        #expect(CIDR("2001:db8:abcd::1/32") == CIDR("2001:db8::/32"))
-        #expect(CIDR("1.2.3.4/0") == CIDR("0.0.0.0/0"))
+    /// Bits right of the prefix are a typo (for an address or a narrower range): refused, as
+    /// PostgreSQL's cidr type refuses them, with the network that was perhaps meant.
+    @Test(arguments: [
+        ("10.1.2.3/8", "10.0.0.0/8"), ("10.3.2.3/15", "10.2.0.0/15"), ("192.168.255.255/20", "192.168.240.0/20"),
+        ("2001:db8:abcd::1/32", "2001:db8::/32"), ("1.2.3.4/0", "0.0.0.0/0"), ("::ffff:10.1.2.3/104", "::ffff:10.0.0.0/104"),
+    ])
+    func refusesHostBits(text: String, network: String) {
+        #expect(CIDR(text) == nil)
+        guard case let .failure(problem) = CIDR.parse(text) else { Issue.record("\(text) parsed"); return }
+        #expect(problem.description.contains("has bits set right of its"), "\(problem)")
+        #expect(problem.description.contains("write the network, \(network)"), "\(problem)")
         #expect(CIDR("10.0.0.0/8") != CIDR("10.0.0.0/9"))
+    }
+
+    /// An IPv4-mapped range is the IPv4 range it maps: it covers plain IPv4 clients too.
+    @Test func ipv4MappedRangesAreIPv4Ranges() throws {
+        let mapped = try #require(CIDR("::ffff:10.0.0.0/104"))
+        #expect(mapped == CIDR("10.0.0.0/8"))
+        #expect(mapped.description == "10.0.0.0/8")
+        #expect(mapped.contains("10.9.8.7") && mapped.contains("::ffff:10.9.8.7"))
+        #expect(!mapped.contains("11.0.0.1"))
+        #expect(CIDR("::ffff:0:0/96") == CIDR("0.0.0.0/0"))
+        #expect(CIDR("::fffe:0:0/95")?.bytes.count == 16)  // wider than the mapped block: stays IPv6
     }
 
     @Test func contains() throws {

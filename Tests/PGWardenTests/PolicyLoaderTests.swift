@@ -54,7 +54,7 @@ struct PolicyLoaderTests {
             application_names: [api]
             exclude_application_names: [pg_dump, pgwarden]
             client_addresses:
-              - 10.1.2.3/8
+              - 10.0.0.0/8
               - fd00::/8
               - 192.168.1.10
             exclude_client_addresses: [10.1.0.0/16]
@@ -161,7 +161,11 @@ struct PolicyLoaderTests {
         .rule("grace zero", "    grace_period: 0s", key: "rules[0].grace_period", "more than 0",
               action: "cancel_then_terminate"),
         .rule("cidr prefix", "    client_addresses: [10.0.0.0/33]", key: "rules[0].client_addresses[0]",
+              "the prefix must be a number from 0 to 32"),
+        .rule("cidr not an address", "    client_addresses: [10.0.0.256/8]", key: "rules[0].client_addresses[0]",
               "like 10.0.0.0/8"),
+        .rule("cidr host bits", "    exclude_client_addresses: [10.1.2.3/8]", key: "rules[0].exclude_client_addresses[0]",
+              "has bits set right of its /8 prefix; write the network, 10.0.0.0/8"),
         .rule("cidr scalar", "    exclude_client_addresses: 10.0.0.0/8", key: "rules[0].exclude_client_addresses",
               "must be a list"),
         .rule("empty include list", "    roles: []", key: "rules[0].roles", "is empty, which would mean any"),

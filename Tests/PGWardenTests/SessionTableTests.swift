@@ -90,9 +90,9 @@ struct SessionTableTests {
     @Test func renderRecords() {
         let records = [
             ActionRecord(time: 1, rule: "r", alertname: "A", fingerprint: "f", session: Self.sessions[0],
-                         action: .terminate, result: "success", dryRun: false),
+                         action: .terminate, result: .success, dryRun: false),
             ActionRecord(time: 2, rule: "r", alertname: "A", fingerprint: "f", session: Self.sessions[1],
-                         action: .cancelThenTerminate, result: "protected", dryRun: false),
+                         action: .cancelThenTerminate, result: .protected, dryRun: false),
         ]
         let lines = SessionTable.render(records: records).split(separator: "\n").map(String.init)
         #expect(lines.count == 3)

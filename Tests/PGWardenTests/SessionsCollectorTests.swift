@@ -47,6 +47,20 @@ struct SessionsCollectorTests {
         #expect(samples(sessions, ["datname": "reports", "usename": "alice", "state": "idle"]).isEmpty)
     }
 
+    /// Roles café (NFC) and café (NFD) are two roles to PostgreSQL: two series, never one that
+    /// hides the other's sessions (Swift's String equality would merge them).
+    @Test func namesThatDifferInBytesStayApart() {
+        let got = families([
+            ["app", "caf\u{E9}", "idle", "1", "1", nil],
+            ["app", "cafe\u{301}", "idle", "3", "1", nil],
+        ])
+        let sessions = family(got, "pg_sessions")!
+        let idle = sessions.samples.filter { labelDict($0)["state"] == "idle" }
+        #expect(idle.count == 2)
+        #expect(Set(idle.map { Array(labelDict($0)["usename"]!.utf8) }) == [Array("caf\u{E9}".utf8), Array("cafe\u{301}".utf8)])
+        #expect(idle.map(\.value).sorted() == [1, 3])
+    }
+
     @Test func labelOrderAndPairOrdering() {
         let got = families([
             ["zeta", "u", "idle", "1", "1", nil],

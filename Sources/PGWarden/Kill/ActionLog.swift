@@ -13,8 +13,7 @@ public struct ActionRecord: Sendable, Equatable {
     public var fingerprint: String
     public var session: SessionRow
     public var action: KillAction
-    /// success, dry_run, gone, protected, not_permitted, capped, error or unknown.
-    public var result: String
+    public var result: ActionResult
     public var dryRun: Bool
 
     /// The record as a JSON object (for /actions and webhook responses).
@@ -27,7 +26,7 @@ public struct ActionRecord: Sendable, Equatable {
             ("application_name", JSONText.quote(session.applicationName)),
             ("client_addr", JSONText.quote(session.clientAddr)), ("state", JSONText.quote(session.state)),
             ("state_age_seconds", formatValue((session.stateAge * 1000).rounded() / 1000)),
-            ("action", JSONText.quote(action.rawValue)), ("result", JSONText.quote(result)),
+            ("action", JSONText.quote(action.rawValue)), ("result", JSONText.quote(result.rawValue)),
             ("dry_run", dryRun ? "true" : "false"),
         ]
         var object = "{"
@@ -51,8 +50,9 @@ public final class ActionLog: Sendable {
 
     struct State {
         var recent: [ActionRecord] = []
-        var actions: [String: Int] = [:]  // "rule\u{0}action\u{0}result"
+        var actions: [ActionKey: Int] = [:]
         var webhookRequests: [Int: Int] = [:]
+        var alerts: [AlertOutcome: Int] = [:]
         var lastAction: [String: Double] = [:]
     }
 
@@ -64,9 +64,8 @@ public final class ActionLog: Sendable {
     /// Logs one line per record, counts them and keeps the latest `capacity`.
     public func record(_ records: [ActionRecord]) {
         for r in records {
-            let acted = r.result == "success" || r.result == "dry_run"
-            let level: Logger.Level = r.result == "error" || r.result == "unknown" ? .error : .info
-            let message: Logger.Message = acted ? "session acted on" : r.result == "unknown" ? "session perhaps acted on" : "session skipped"
+            let level: Logger.Level = r.result == .error || r.result == .unknown ? .error : .info
+            let message: Logger.Message = r.result.acted ? "session acted on" : r.result == .unknown ? "session perhaps acted on" : "session skipped"
             logger.log(level: level, message,
                        metadata: [
                            "rule": "\(r.rule)", "alert.name": "\(r.alertname)", "alert.fingerprint": "\(r.fingerprint)",
@@ -74,17 +73,22 @@ public final class ActionLog: Sendable {
                            "usename": "\(r.session.usename)", "application_name": "\(r.session.applicationName)",
                            "client_addr": "\(r.session.clientAddr)", "state": "\(r.session.state)",
                            "state_age_seconds": "\(formatValue((r.session.stateAge * 1000).rounded() / 1000))",
-                           "action": "\(r.action.rawValue)", "result": "\(r.result)", "dry_run": "\(r.dryRun)",
+                           "action": "\(r.action.rawValue)", "result": "\(r.result.rawValue)", "dry_run": "\(r.dryRun)",
                        ])
         }
         state.withLock { s in
             for r in records {
-                s.actions["\(r.rule)\u{0}\(r.action.rawValue)\u{0}\(r.result)", default: 0] += 1
-                if r.result == "success" { s.lastAction[r.rule] = r.time }
+                s.actions[ActionKey(rule: r.rule, action: r.action, result: r.result), default: 0] += 1
+                if r.result == .success { s.lastAction[r.rule] = r.time }
             }
             s.recent.append(contentsOf: records)
             if s.recent.count > capacity { s.recent.removeFirst(s.recent.count - capacity) }
         }
+    }
+
+    /// Counts one alert of a notification by what was made of it.
+    public func countAlert(_ outcome: AlertOutcome) {
+        state.withLock { $0.alerts[outcome, default: 0] += 1 }
     }
 
     /// Counts one webhook response by status code.
@@ -97,24 +101,40 @@ public final class ActionLog: Sendable {
         state.withLock { Array($0.recent.suffix(max(0, limit))) }
     }
 
-    /// pgwarden_actions_total, pgwarden_webhook_requests_total, pgwarden_last_action_timestamp_seconds.
+    /// pgwarden_actions_total, pgwarden_webhook_requests_total, pgwarden_webhook_alerts_total,
+    /// pgwarden_last_action_timestamp_seconds.
     public func families() -> [MetricFamily] {
         let s = state.withLock { $0 }
         var actions = MetricFamily("pgwarden_actions_total", .counter,
-            help: "Sessions acted on or skipped, by rule, action and result (success, dry_run, gone, protected, not_permitted, capped, error, unknown).")
+            help: "Sessions acted on or skipped, by rule, action and result ("
+                + ActionResult.allCases.map(\.rawValue).joined(separator: ", ") + ").")
         for key in s.actions.keys.sorted() {
-            let parts = key.split(separator: "\u{0}", omittingEmptySubsequences: false).map(String.init)
-            actions.add(Double(s.actions[key]!), [("rule", parts[0]), ("action", parts[1]), ("result", parts[2])])
+            actions.add(Double(s.actions[key]!), [("rule", key.rule), ("action", key.action.rawValue), ("result", key.result.rawValue)])
         }
         var requests = MetricFamily("pgwarden_webhook_requests_total", .counter,
             help: "Webhook requests by HTTP status code of the response.")
         for code in s.webhookRequests.keys.sorted() {
             requests.add(Double(s.webhookRequests[code]!), [("code", String(code))])
         }
+        var alerts = MetricFamily("pgwarden_webhook_alerts_total", .counter,
+            help: "Alerts received by the webhook, by what was made of them ("
+                + AlertOutcome.allCases.map(\.rawValue).joined(separator: ", ") + ").")
+        for outcome in s.alerts.keys.sorted() { alerts.add(Double(s.alerts[outcome]!), [("outcome", outcome.rawValue)]) }
         var last = MetricFamily("pgwarden_last_action_timestamp_seconds", .gauge,
             help: "Unix time of the last session a rule signalled successfully.")
         for rule in s.lastAction.keys.sorted() { last.add(s.lastAction[rule]!, [("rule", rule)]) }
-        return [actions, requests, last]
+        return [actions, requests, alerts, last]
+    }
+}
+
+/// One series of pgwarden_actions_total.
+struct ActionKey: Hashable, Comparable {
+    var rule: String
+    var action: KillAction
+    var result: ActionResult
+
+    static func < (a: Self, b: Self) -> Bool {
+        (a.rule, a.action.rawValue, a.result.rawValue) < (b.rule, b.action.rawValue, b.result.rawValue)
     }
 }
 

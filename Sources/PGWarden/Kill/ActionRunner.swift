@@ -51,10 +51,10 @@ public final class ActionRunner: Sendable {
                 switch planned.decision {
                 case .skip(let reason):
                     records.append(.init(rule, alert, planned.session, Planner.firstStep(rule.action, state: planned.session.state),
-                                         reason.rawValue, dryRun: dryRun))
+                                         reason, dryRun: dryRun))
                 case .act(let action):
                     if dryRun {
-                        records.append(.init(rule, alert, planned.session, action, "dry_run", dryRun: true))
+                        records.append(.init(rule, alert, planned.session, action, .dryRun, dryRun: true))
                     } else {
                         byAction[action, default: []].append(planned.session)
                     }
@@ -69,7 +69,7 @@ public final class ActionRunner: Sendable {
                 } catch {
                     let sent = Self.mayHaveBeenSent(error)
                     if sent { limiter.record(rule: rule.name, count: targets.count) }
-                    records += targets.map { .init(rule, alert, $0, action, sent ? "unknown" : "error", dryRun: false) }
+                    records += targets.map { .init(rule, alert, $0, action, sent ? .unknown : .error, dryRun: false) }
                     return (records, [], error)
                 }
                 let signalled = targets.filter { outcomes[$0.pid] == .signalled }
@@ -110,7 +110,7 @@ public final class ActionRunner: Sendable {
                 } catch {
                     logger.error("escalation failed: the database could not be reached; the cancelled sessions were not terminated",
                                  metadata: ["rule": "\(rule.name)", "error": "\(error)"])
-                    return cancelled.map { .init(rule, alert, $0, .terminate, "error", dryRun: false) }
+                    return cancelled.map { .init(rule, alert, $0, .terminate, .error, dryRun: false) }
                 }
                 do {
                     let outcomes = try killer.signal(.terminate, targets: cancelled, selection: selection, protectedRoles: protectedRoles)
@@ -120,7 +120,7 @@ public final class ActionRunner: Sendable {
                     logger.error(sent ? "escalation failed: whether the cancelled sessions were terminated is unknown"
                                       : "escalation failed: the database could not be reached; the cancelled sessions were not terminated",
                                  metadata: ["rule": "\(rule.name)", "error": "\(error)"])
-                    return cancelled.map { .init(rule, alert, $0, .terminate, sent ? "unknown" : "error", dryRun: false) }
+                    return cancelled.map { .init(rule, alert, $0, .terminate, sent ? .unknown : .error, dryRun: false) }
                 }
             }
             log.record(records)
@@ -134,18 +134,18 @@ public final class ActionRunner: Sendable {
         !((error as? PostgresError)?.whileConnecting ?? false)
     }
 
-    static func result(_ outcome: SignalOutcome?) -> String {
+    static func result(_ outcome: SignalOutcome?) -> ActionResult {
         switch outcome {
-        case .signalled: "success"
-        case .gone, nil: "gone"
-        case .failed: "error"
+        case .signalled: .success
+        case .gone, nil: .gone
+        case .failed: .error
         }
     }
 }
 
 extension ActionRecord {
     /// A record of `rule` answering `alert`, stamped now.
-    init(_ rule: Rule, _ alert: AlertRef, _ session: SessionRow, _ action: KillAction, _ result: String, dryRun: Bool) {
+    init(_ rule: Rule, _ alert: AlertRef, _ session: SessionRow, _ action: KillAction, _ result: ActionResult, dryRun: Bool) {
         self.init(time: unixTime(), rule: rule.name, alertname: alert.alertname, fingerprint: alert.fingerprint,
                   session: session, action: action, result: result, dryRun: dryRun)
     }

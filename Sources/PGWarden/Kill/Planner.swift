@@ -2,17 +2,34 @@
 public enum Decision: Sendable, Equatable {
     /// Signal the backend with this action (cancel first, for an escalation).
     case act(KillAction)
-    case skip(SkipReason)
+    /// Leave it alone: `.protected`, `.notPermitted` or `.capped`.
+    case skip(ActionResult)
 }
 
-/// Why a matching session is left alone; the raw value is the `result` label.
-public enum SkipReason: String, Sendable, Equatable {
-    /// Its role is in the policy's protected_roles, or it is a superuser's and the rule does not allow that.
+/// What became of one session an action was about; the raw value is the `result` label of
+/// `pgwarden_actions_total` and the `result` field of the audit records.
+public enum ActionResult: String, Sendable, Equatable, CaseIterable, Comparable {
+    /// Signalled.
+    case success
+    /// Would have been signalled (dry run).
+    case dryRun = "dry_run"
+    /// No longer there, or no longer matching, when the kill statement ran.
+    case gone
+    /// Skipped: its role is protected, or it is a superuser's and the rule does not allow that.
     case protected
-    /// pgwarden's role may not signal it (a superuser's backend, without superuser rights).
+    /// Skipped: pgwarden's role may not signal it (a superuser's backend, without superuser rights).
     case notPermitted = "not_permitted"
-    /// Over the rule's per-alert or per-minute cap.
+    /// Skipped: over the rule's per-alert or per-minute cap.
     case capped
+    /// The kill statement could not be sent, or the server refused the signal.
+    case error
+    /// The kill statement failed after it was sent: the session may or may not have been signalled.
+    case unknown
+
+    /// Signalled, or would have been in a dry run.
+    public var acted: Bool { self == .success || self == .dryRun }
+
+    public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
 }
 
 /// One planned session: the row as listed and the decision.
@@ -24,8 +41,6 @@ public struct PlannedSession: Sendable, Equatable {
 /// The pure heart of the kill path: from a rule, its selection, the listed sessions and the
 /// remaining budget to a plan. No I/O; the kill statement re-checks every condition anyway.
 public enum Planner {
-    /// States in which a backend runs no query, so cancelling does nothing: escalate straight to terminate.
-    static let idleInTransactionStates: Set<String> = ["idle in transaction", "idle in transaction (aborted)"]
 
     /// Plans `rows` under `rule` and `selection`. Matching sessions are taken oldest-in-state first;
     /// protected roles, superusers (unless allowed) and unsignalable backends are skipped; at most
@@ -39,7 +54,7 @@ public enum Planner {
         var acting = 0
         return matching.map { row in
             let decision: Decision
-            if protectedRoles.contains(row.usename) || (row.isSuperuser && !rule.sessions.allowSuperuser) {
+            if protectedRoles.containsExactly(row.usename) || (row.isSuperuser && !rule.sessions.allowSuperuser) {
                 decision = .skip(.protected)
             } else if !row.canSignal {
                 decision = .skip(.notPermitted)
@@ -56,7 +71,7 @@ public enum Planner {
     /// The signal sent first: an escalation cancels, except for idle-in-transaction backends.
     static func firstStep(_ action: KillAction, state: String) -> KillAction {
         switch action {
-        case .cancelThenTerminate: idleInTransactionStates.contains(state) ? .terminate : .cancel
+        case .cancelThenTerminate: SessionState.idleInTransaction.contains(state) ? .terminate : .cancel  // cancelling an idle backend does nothing
         default: action
         }
     }

@@ -49,7 +49,7 @@ public struct Selection: Sendable, Equatable {
     public func matches(_ row: SessionRow) -> Bool {
         if unusableReason != nil { return false }
         let c = criteria
-        if !c.states.isEmpty && !c.states.contains(row.state) { return false }
+        if !c.states.isEmpty && !c.states.containsExactly(row.state) { return false }
         if let min = c.minStateAge, row.stateAge < min.seconds { return false }
         if let min = c.minTransactionAge {
             guard let age = row.transactionAge, age >= min.seconds else { return false }
@@ -60,19 +60,23 @@ public struct Selection: Sendable, Equatable {
         if c.excludeClientAddresses.contains(where: { $0.contains(row.clientAddr) }) { return false }
         if c.onlyBlocking {
             let blocksSubject = row.blocked.contains { waiter in
-                (datname.map { waiter.datname == $0 } ?? true) && (usename.map { waiter.usename == $0 } ?? true)
-                    && (applicationName.map { waiter.applicationName == $0 } ?? true)
+                (datname.map { Self.sameName(waiter.datname, $0) } ?? true) && (usename.map { Self.sameName(waiter.usename, $0) } ?? true)
+                    && (applicationName.map { waiter.applicationName.isExactly($0) } ?? true)
             }
             if !blocksSubject { return false }
         } else {
-            if let datname, row.datname != datname { return false }
-            if let usename, row.usename != usename { return false }
-            if let applicationName, row.applicationName != applicationName { return false }
+            if let datname, !Self.sameName(row.datname, datname) { return false }
+            if let usename, !Self.sameName(row.usename, usename) { return false }
+            if let applicationName, !row.applicationName.isExactly(applicationName) { return false }
         }
         if let pid, row.pid != pid { return false }
         if let start = backendStartEpoch, abs(row.backendStartEpoch - start) > 0.0000015 { return false }
         return true
     }
+
+    /// A database or role name equal to an alert's label, byte for byte. An empty label matches
+    /// nothing: in pg_stat_activity an empty datname or usename is NULL, which equals nothing.
+    static func sameName(_ name: String, _ label: String) -> Bool { !label.isEmpty && name.isExactly(label) }
 
     /// client_addr with IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) unwrapped to IPv4, as
     /// `CIDR.contains` treats them (inet's <<= never matches across address families).

@@ -10,7 +10,7 @@ public enum SessionTable {
 
     /// Action records: what was (or would be) done to each session.
     public static func render(records: [ActionRecord]) -> String {
-        table(header + ["ACTION", "RESULT"], records.map { cells($0.session) + [$0.action.rawValue, $0.result] })
+        table(header + ["ACTION", "RESULT"], records.map { cells($0.session) + [$0.action.rawValue, $0.result.rawValue] })
     }
 
     static func cells(_ s: SessionRow) -> [String] {

@@ -42,7 +42,7 @@ public struct AlertMatch: Sendable, Equatable {
     }
 
     public func matches(_ alertLabels: [String: String]) -> Bool {
-        alertLabels["alertname"] == alertname && labels.allSatisfy { alertLabels[$0.key] == $0.value }
+        alertLabels["alertname"]?.isExactly(alertname) == true && labels.allSatisfy { alertLabels[$0.key]?.isExactly($0.value) == true }
     }
 }
 
@@ -57,7 +57,7 @@ public struct NameFilter: Sendable, Equatable {
     }
 
     public func allows(_ value: String) -> Bool {
-        (include.isEmpty || include.contains(value)) && !exclude.contains(value)
+        (include.isEmpty || include.containsExactly(value)) && !exclude.containsExactly(value)
     }
 }
 

@@ -48,9 +48,7 @@ public enum PolicyLoader {
     /// Keys allowed in a rule's `match`.
     static let matchKeys = ["alertname", "labels"]
     /// The states pg_stat_activity reports.
-    static let sessionStates = [
-        "active", "idle", "idle in transaction", "idle in transaction (aborted)", "fastpath function call", "disabled",
-    ]
+    static let sessionStates = SessionState.all
     /// Longest grace period accepted for cancel_then_terminate.
     static let maxGracePeriod: Duration = .seconds(600)
 
@@ -159,11 +157,11 @@ public enum PolicyLoader {
     /// A list of CIDR ranges (non-empty when `includes`).
     static func cidrs(_ fields: PolicyFields, _ key: String, includes: Bool = false) throws(PolicyError) -> [CIDR] {
         try fields.list(key, includes: includes) { (text, node, path) throws(PolicyError) in
-            guard let cidr = CIDR(text) else {
-                throw PolicyError(source: fields.source, line: node.line, key: path,
-                                  message: "must be an address or range like 10.0.0.0/8 or fd00::/8, got \"\(text)\"")
+            switch CIDR.parse(text) {
+            case .success(let cidr): return cidr
+            case .failure(let problem):
+                throw PolicyError(source: fields.source, line: node.line, key: path, message: problem.description)
             }
-            return cidr
         } ?? []
     }
 

@@ -111,29 +111,30 @@ public final class WebhookHandler: Sendable {
     func handle(_ alert: AlertNotification.Alert, policy: Policy) throws -> String {
         let alertname = alert.labels["alertname"] ?? ""
         let ref = AlertRef(alertname: alertname, fingerprint: alert.fingerprint ?? "")
-        func summary(_ outcome: String, rule: String? = nil, dryRun: Bool = false, reason: String? = nil,
+        func summary(_ outcome: AlertOutcome, rule: String? = nil, dryRun: Bool = false, reason: String? = nil,
                      records: [ActionRecord] = []) -> String {
+            runner.log.countAlert(outcome)
             var fields = ["\"alertname\":\(JSONText.quote(alertname))", "\"fingerprint\":\(JSONText.quote(ref.fingerprint))",
-                          "\"status\":\(JSONText.quote(alert.status))", "\"outcome\":\(JSONText.quote(outcome))"]
+                          "\"status\":\(JSONText.quote(alert.status))", "\"outcome\":\(JSONText.quote(outcome.rawValue))"]
             if let rule { fields.append("\"rule\":\(JSONText.quote(rule))") }
             if let reason { fields.append("\"reason\":\(JSONText.quote(reason))") }
             fields.append("\"dry_run\":\(dryRun)")
             fields.append("\"sessions\":[" + records.map(\.json).joined(separator: ",") + "]")
             return "{" + fields.joined(separator: ",") + "}"
         }
-        guard alert.status == "firing" else { return summary("resolved") }
-        guard let rule = policy.rule(for: alert.labels) else { return summary("nothing matched") }
+        guard alert.status == "firing" else { return summary(.resolved) }
+        guard let rule = policy.rule(for: alert.labels) else { return summary(.nothingMatched) }
         let selection = Selection.narrowing(rule.sessions, by: alert.labels)
         let dryRun = forceDryRun || policy.dryRun || rule.dryRun
         if let reason = selection.unusableReason {
             logger.warning("alert not acted on", metadata: ["rule": "\(rule.name)", "alert.fingerprint": "\(ref.fingerprint)", "reason": "\(reason)"])
-            return summary("not addressable", rule: rule.name, dryRun: dryRun, reason: reason)
+            return summary(.notAddressable, rule: rule.name, dryRun: dryRun, reason: reason)
         }
         let records = try runner.run(rule: rule, selection: selection, protectedRoles: policy.protectedRoles,
                                      dryRun: dryRun, alert: ref)
-        let outcome = records.isEmpty ? "no matching sessions"
-            : records.contains { $0.result == "success" || $0.result == "dry_run" } ? (dryRun ? "dry run" : "acted")
-            : "nothing acted on"
+        let outcome: AlertOutcome = records.isEmpty ? .noMatchingSessions
+            : records.contains { $0.result.acted } ? (dryRun ? .dryRun : .acted)
+            : .nothingActedOn
         return summary(outcome, rule: rule.name, dryRun: dryRun, records: records)
     }
 }

@@ -2,10 +2,7 @@
 public struct SessionsCollector: Collector {
     /// The states PostgreSQL reports for client backends; each is exported (0 when none) for
     /// every database/role pair that has sessions, so alerts see 0 rather than an absent series.
-    public static let knownStates = [
-        "active", "idle", "idle in transaction", "idle in transaction (aborted)",
-        "fastpath function call", "disabled",
-    ]
+    public static let knownStates = SessionState.all
 
     public init() {}
 
@@ -34,25 +31,26 @@ public struct SessionsCollector: Collector {
         let a = options.includeApplicationName ? result.column("application_name") : nil
         let n = result.column("sessions"), sa = result.column("state_age"), xa = result.column("xact_age")
 
+        // Names are grouped by their bytes, as the server groups them (see ExactName).
         struct Key: Hashable, Comparable {
-            var datname: String, usename: String, app: String?
+            var datname: ExactName, usename: ExactName, app: ExactName?
             static func < (l: Key, r: Key) -> Bool {
-                (l.datname, l.usename, l.app ?? "") < (r.datname, r.usename, r.app ?? "")
+                (l.datname, l.usename, l.app ?? ExactName("")) < (r.datname, r.usename, r.app ?? ExactName(""))
             }
         }
-        var byKey: [Key: [String: [String?]]] = [:]
+        var byKey: [Key: [ExactName: [String?]]] = [:]
         for row in result.rows {
-            let key = Key(datname: row.text(d), usename: row.text(u), app: a.map { row.text($0) })
-            byKey[key, default: [:]][row.text(s)] = row
+            let key = Key(datname: ExactName(row.text(d)), usename: ExactName(row.text(u)), app: a.map { ExactName(row.text($0)) })
+            byKey[key, default: [:]][ExactName(row.text(s))] = row
         }
         for key in byKey.keys.sorted() {
             let rows = byKey[key]!
-            var labels = [("datname", key.datname), ("usename", key.usename)]
-            if let app = key.app { labels.append(("application_name", app)) }
-            let extra = rows.keys.filter { !Self.knownStates.contains($0) }.sorted()
+            var labels = [("datname", key.datname.text), ("usename", key.usename.text)]
+            if let app = key.app { labels.append(("application_name", app.text)) }
+            let extra = rows.keys.filter { !Self.knownStates.containsExactly($0.text) }.sorted().map(\.text)
             for state in Self.knownStates + extra {
                 let stateLabels = labels + [("state", state)]
-                guard let row = rows[state] else {
+                guard let row = rows[ExactName(state)] else {
                     sessions.add(0, stateLabels)
                     continue
                 }

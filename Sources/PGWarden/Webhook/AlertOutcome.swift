@@ -1,0 +1,21 @@
+/// What the webhook made of one alert of a notification: the `outcome` field of its summary in
+/// the response and the `outcome` label of `pgwarden_webhook_alerts_total`.
+public enum AlertOutcome: String, Sendable, CaseIterable, Comparable {
+    /// The alert resolved; nothing is done.
+    case resolved
+    /// No rule answers the alert.
+    case nothingMatched = "nothing matched"
+    /// A rule answers it, but its labels cannot narrow the sessions safely (a pid without its
+    /// backend_start, a value that is not a number); nothing is done.
+    case notAddressable = "not addressable"
+    /// The rule's selection found no session.
+    case noMatchingSessions = "no matching sessions"
+    /// Sessions would have been signalled (dry run).
+    case dryRun = "dry run"
+    /// Sessions were signalled.
+    case acted
+    /// Sessions matched, but every one was skipped (protected, capped, gone) or failed.
+    case nothingActedOn = "nothing acted on"
+
+    public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+}
