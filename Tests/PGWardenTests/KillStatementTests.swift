@@ -5,9 +5,9 @@ import Testing
 @Suite("Killer.statement")
 struct KillStatementTests {
     static let targets = [
-        SessionRow(pid: 4242, backendStart: "2024-05-01 10:00:00.123456+00", usename: "app"),
-        SessionRow(pid: 17, backendStart: "2024-05-01 09:00:00+00", usename: "app"),
-        SessionRow(pid: 900, backendStart: "2024-04-30 23:59:59.999999+02", usename: "batch"),
+        SessionRow(pid: 4242, backendStartMicros: 1_714_557_600_123_456, usename: "app"),
+        SessionRow(pid: 17, backendStartMicros: 1_714_554_000_000_000, usename: "app"),
+        SessionRow(pid: 900, backendStartMicros: 1_714_514_399_999_999, usename: "batch"),
     ]
 
     static func statement(_ action: KillAction = .cancel, selection: Selection = Selection(criteria: SessionCriteria()),
@@ -46,10 +46,12 @@ struct KillStatementTests {
 
     @Test func identityIsPidAndBackendStart() {
         let (sql, params) = Self.statement()
-        #expect(sql.contains("unnest($1::int4[], $2::timestamptz[])"))
-        #expect(sql.contains("JOIN target t ON t.pid = a.pid AND t.backend_start = a.backend_start"))
+        #expect(sql.contains("unnest($1::int4[], $2::int8[])"))
+        #expect(sql.contains("t.backend_start = (extract(epoch FROM a.backend_start) * 1000000)::int8"))
+        #expect(sql.contains("JOIN target t ON t.pid = a.pid AND t.backend_start = (extract(epoch FROM a.backend_start)"))
+        #expect(!sql.contains("timestamptz"), "backend_start never travels as timestamp text")
         #expect(params[0] == #"{"4242","17","900"}"#)
-        #expect(params[1] == #"{"2024-05-01 10:00:00.123456+00","2024-05-01 09:00:00+00","2024-04-30 23:59:59.999999+02"}"#)
+        #expect(params[1] == #"{"1714557600123456","1714554000000000","1714514399999999"}"#)
         // Every target is reported back (LEFT JOIN), signalled or not.
         #expect(sql.contains("FROM target t LEFT JOIN ok ON ok.pid = t.pid"))
         #expect(sql.contains("CASE WHEN ok.pid IS NOT NULL THEN"))
@@ -59,7 +61,7 @@ struct KillStatementTests {
         let reversed = Array(Self.targets.reversed())
         let (_, params) = Self.statement(targets: reversed)
         #expect(params[0] == arrayLiteral(reversed.map { String($0.pid) }))
-        #expect(params[1] == arrayLiteral(reversed.map(\.backendStart)))
+        #expect(params[1] == #"{"1714514399999999","1714554000000000","1714557600123456"}"#)
         #expect(params[0] == #"{"900","17","4242"}"#)
     }
 
@@ -103,10 +105,10 @@ struct KillStatementTests {
     }
 
     @Test func noValueIsInterpolated() {
-        let sneaky = [SessionRow(pid: 1, backendStart: "2024-01-01'); SELECT 1; --")]
+        let sneaky = [SessionRow(pid: 1, backendStartMicros: 1_700_000_000_000_123)]
         let (sql, params) = Self.statement(.terminate, protected: ["ad'min"], own: [99], targets: sneaky)
-        #expect(!sql.contains("SELECT 1; --") && !sql.contains("ad'min") && !sql.contains("99"))
-        #expect(params[1] == arrayLiteral(["2024-01-01'); SELECT 1; --"]))
+        #expect(!sql.contains("ad'min") && !sql.contains("99") && !sql.contains("1700000000000123"))
+        #expect(params[1] == arrayLiteral(["1700000000000123"]))
         #expect(params[3] == arrayLiteral(["ad'min"]))
         #expect(Self.placeholders(sql) == Set(1...params.count))
     }

@@ -12,7 +12,7 @@ struct PlannerTests {
 
     static func row(_ pid: Int32, age: Double = 10, state: String = "active", user: String = "app",
                     superuser: Bool = false, canSignal: Bool = true) -> SessionRow {
-        SessionRow(pid: pid, backendStart: "2024-01-01 00:00:0\(pid % 10)+00", datname: "db", usename: user,
+        SessionRow(pid: pid, backendStartMicros: 1_704_067_200_000_000 + Int64(pid % 10) * 1_000_000, datname: "db", usename: user,
                    state: state, stateAge: age, isSuperuser: superuser, canSignal: canSignal)
     }
 

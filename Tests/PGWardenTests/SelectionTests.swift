@@ -8,7 +8,7 @@ struct SelectionTests {
                     usename: String = "app", application: String = "web", client: String = "10.1.2.3",
                     state: String = "active", stateAge: Double = 100, xactAge: Double? = 100,
                     blocking: Bool = false, waiter: BlockedSession = BlockedSession(datname: "shop", usename: "waiter")) -> SessionRow {
-        SessionRow(pid: pid, backendStart: "2023-11-14 22:13:20.123456+00", backendStartEpoch: epoch, datname: datname,
+        SessionRow(pid: pid, backendStartMicros: Int64((epoch * 1_000_000).rounded()), backendStartEpoch: epoch, datname: datname,
                    usename: usename, applicationName: application, clientAddr: client, state: state,
                    stateAge: stateAge, transactionAge: xactAge, blocked: blocking ? [waiter] : [])
     }

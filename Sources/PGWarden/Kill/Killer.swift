@@ -61,7 +61,7 @@ public final class Killer: Sendable {
         precondition(action != .cancelThenTerminate, "escalations are signalled one step at a time")
         var params = SQLParameters()
         let pids = params.array(targets.map { String($0.pid) }, type: "int4")
-        let starts = params.array(targets.map(\.backendStart), type: "timestamptz")
+        let starts = params.array(targets.map { String($0.backendStartMicros) }, type: "int8")
         var guards = [
             "a.backend_type = 'client backend'",
             "a.pid <> pg_backend_pid()",
@@ -76,7 +76,8 @@ public final class Killer: Sendable {
         let call = action == .cancel ? "pg_cancel_backend(t.pid)" : "pg_terminate_backend(t.pid)"
         let sql = """
             WITH target AS (SELECT * FROM unnest(\(pids), \(starts)) AS t(pid, backend_start)), \
-            ok AS (SELECT a.pid FROM pg_stat_activity a JOIN target t ON t.pid = a.pid AND t.backend_start = a.backend_start \
+            ok AS (SELECT a.pid FROM pg_stat_activity a JOIN target t ON t.pid = a.pid \
+            AND t.backend_start = \(SessionRow.backendStartMicrosSQL("a.backend_start")) \
             LEFT JOIN pg_roles r ON r.oid = a.usesysid WHERE \(guards.joined(separator: " AND "))) \
             SELECT t.pid, CASE WHEN ok.pid IS NOT NULL THEN \(call) END FROM target t LEFT JOIN ok ON ok.pid = t.pid
             """

@@ -1,8 +1,10 @@
 /// One client session as the kill path sees it: identity, labels, ages and what guards need.
 public struct SessionRow: Sendable, Equatable {
     public var pid: Int32
-    /// backend_start as PostgreSQL's text, passed back verbatim in the kill statement (pid-reuse guard).
-    public var backendStart: String
+    /// backend_start in microseconds since the Unix epoch, as `backendStartMicrosSQL` computes it
+    /// on the server; the kill statement compares the same expression (pid-reuse guard). A number,
+    /// never timestamp text, so no DateStyle or TimeZone can change it between list and kill.
+    public var backendStartMicros: Int64
     /// backend_start as Unix seconds (what a pid-addressed alert's backend_start label holds).
     public var backendStartEpoch: Double
     public var datname: String
@@ -23,13 +25,13 @@ public struct SessionRow: Sendable, Equatable {
     /// pgwarden's own role may signal this backend (superuser, pg_signal_backend or same role).
     public var canSignal: Bool
 
-    public init(pid: Int32, backendStart: String = "", backendStartEpoch: Double = 0, datname: String = "",
+    public init(pid: Int32, backendStartMicros: Int64 = 0, backendStartEpoch: Double? = nil, datname: String = "",
                 usename: String = "", applicationName: String = "", clientAddr: String = "", state: String = "idle",
                 stateAge: Double = 0, transactionAge: Double? = nil, isSuperuser: Bool = false,
                 blocked: [BlockedSession] = [], canSignal: Bool = true) {
         self.pid = pid
-        self.backendStart = backendStart
-        self.backendStartEpoch = backendStartEpoch
+        self.backendStartMicros = backendStartMicros
+        self.backendStartEpoch = backendStartEpoch ?? Double(backendStartMicros) / 1_000_000
         self.datname = datname
         self.usename = usename
         self.applicationName = applicationName
@@ -44,7 +46,7 @@ public struct SessionRow: Sendable, Equatable {
 
     /// Every client backend except pgwarden's own ($1: the pids of its other connections), with the guard columns.
     static let listSQL = """
-        SELECT a.pid, a.backend_start::text, date_part('epoch', a.backend_start)::text, COALESCE(a.datname::text, ''), \
+        SELECT a.pid, \(backendStartMicrosSQL("a.backend_start")), COALESCE(a.datname::text, ''), \
         COALESCE(a.usename::text, ''), COALESCE(a.application_name, ''), COALESCE(host(a.client_addr), ''), \
         COALESCE(a.state, ''), GREATEST(0, \(ageSeconds("a.state_change")))::text, \
         GREATEST(0, \(ageSeconds("a.xact_start")))::text, COALESCE(r.rolsuper, false), \
@@ -57,6 +59,12 @@ public struct SessionRow: Sendable, Equatable {
         WHERE a.backend_type = 'client backend' AND a.pid <> pg_backend_pid() AND a.pid <> ALL($1::int4[]) ORDER BY a.pid
         """
 
+    /// A backend_start column as whole microseconds since the Unix epoch (int8): the one
+    /// expression for it in the list and the kill statement, so both compute the same number.
+    static func backendStartMicrosSQL(_ column: String) -> String {
+        "(extract(epoch FROM \(column)) * 1000000)::int8"
+    }
+
     /// Whether the connected role may signal backend `a` (owner `r`): superusers may signal all;
     /// others never a superuser's, and otherwise need pg_signal_backend or the backend's role.
     static let canSignalSQL = """
@@ -68,15 +76,15 @@ public struct SessionRow: Sendable, Equatable {
     /// Rows of `listSQL`.
     static func rows(from result: QueryResult) -> [SessionRow] {
         result.rows.map { r in
-            let datnames = r[11].flatMap(parseTextArray) ?? [], usenames = r[12].flatMap(parseTextArray) ?? []
-            let apps = r[13].flatMap(parseTextArray) ?? []
+            let datnames = r[10].flatMap(parseTextArray) ?? [], usenames = r[11].flatMap(parseTextArray) ?? []
+            let apps = r[12].flatMap(parseTextArray) ?? []
             let blocked = zip(datnames, zip(usenames, apps)).map {
                 BlockedSession(datname: $0 ?? "", usename: $1.0 ?? "", applicationName: $1.1 ?? "")
             }
-            return SessionRow(pid: Int32(r.int(0)), backendStart: r.text(1), backendStartEpoch: r.double(2), datname: r.text(3),
-                              usename: r.text(4), applicationName: r.text(5), clientAddr: r.text(6), state: r.text(7),
-                              stateAge: r.double(8), transactionAge: r[9].flatMap(Double.init), isSuperuser: r.bool(10),
-                              blocked: blocked, canSignal: r.bool(14))
+            return SessionRow(pid: Int32(r.int(0)), backendStartMicros: Int64(r.text(1)) ?? 0, datname: r.text(2),
+                              usename: r.text(3), applicationName: r.text(4), clientAddr: r.text(5), state: r.text(6),
+                              stateAge: r.double(7), transactionAge: r[8].flatMap(Double.init), isSuperuser: r.bool(9),
+                              blocked: blocked, canSignal: r.bool(13))
         }
     }
 }

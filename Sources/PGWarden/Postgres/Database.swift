@@ -61,13 +61,17 @@ public final class Database: Sendable {
                     reused = false
                     let opened: PGConnection
                     do {
-                        opened = try openConnection()
+                        opened = try connect()
+                        // Registered before its first statement: from the moment the backend
+                        // exists, the kill path never selects it.
+                        ownBackends.set(opened.backendPID, for: ObjectIdentifier(self))
+                        try configure(opened)
                     } catch var error as PostgresError {
+                        ownBackends.set(nil, for: ObjectIdentifier(self))
                         // Only when `body` never ran: after a stale retry, the first run was sent.
                         error.whileConnecting = !attempted
                         throw error
                     }
-                    ownBackends.set(opened.backendPID, for: ObjectIdentifier(self))
                     current = opened
                 }
                 do {
@@ -104,21 +108,34 @@ public final class Database: Sendable {
         ownBackends.set(nil, for: ObjectIdentifier(self))
     }
 
-    private func openConnection() throws -> PGConnection {
-        let conn = try PGConnection.connect(
+    private func connect() throws -> PGConnection {
+        try PGConnection.connect(
             dsn: settings.dsn,
             defaults: [("application_name", settings.applicationName)],
             overrides: [("client_encoding", "UTF8")],
             timeout: settings.connectTimeout)
+    }
+
+    /// The session settings pgwarden relies on, whatever the role, database or server set:
+    /// its timeouts, and how dates and numbers are written (ISO dates in UTC, floats with every
+    /// digit), so that no text pgwarden reads back depends on DateStyle, TimeZone or
+    /// extra_float_digits. Only pgwarden's own session changes.
+    static let sessionSettingsSQL = """
+        SELECT set_config('statement_timeout', $1, false), set_config('lock_timeout', $2, false), \
+        set_config('DateStyle', 'ISO, YMD', false), set_config('TimeZone', 'UTC', false), \
+        set_config('IntervalStyle', 'postgres', false), set_config('extra_float_digits', '1', false)
+        """
+
+    /// Applies `sessionSettingsSQL` (and the heap warm-up when asked for) to a new connection.
+    private func configure(_ conn: PGConnection) throws {
         _ = try conn.execute(
-            "SELECT set_config('statement_timeout', $1, false), set_config('lock_timeout', $2, false)",
+            Self.sessionSettingsSQL,
             params: [String(settings.statementTimeout.milliseconds), String(settings.lockTimeout.milliseconds)],
             timeout: settings.queryTimeout)
         if settings.warmsBackendHeap {
             // Only speed depends on it: a server that refuses (out of memory) keeps the connection.
             _ = try? conn.execute(Self.heapWarmUpSQL, timeout: settings.queryTimeout)
         }
-        return conn
     }
 
     /// Allocates and frees, once, a block larger than anything a scrape allocates at a time, so

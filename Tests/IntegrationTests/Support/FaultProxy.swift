@@ -14,6 +14,8 @@ final class FaultProxy: @unchecked Sendable {
     private let listener: Int32
     private let upstreamPort: Int
     private let pattern = Mutex<[UInt8]?>(nil)
+    /// How long the connection stays open, its answers dropped, before it is closed.
+    private let hold = Mutex<Double>(0.5)
     /// The relayed connections, and whether the listener is closed yet (its descriptor is only
     /// shut down or closed under this lock, so never after it was reused).
     private let links = Mutex<(open: [ObjectIdentifier: Link], listenerClosed: Bool)>(([:], false))
@@ -50,8 +52,10 @@ final class FaultProxy: @unchecked Sendable {
         Thread.detachNewThread { [self] in acceptLoop() }
     }
 
-    /// Arms the fault for the next client message that contains `text`.
-    func cutAfter(_ text: String) {
+    /// Arms the fault for the next client message that contains `text`; the connection is
+    /// closed `holding` seconds after that message reached the server.
+    func cutAfter(_ text: String, holding seconds: Double = 0.5) {
+        hold.withLock { $0 = seconds }
         pattern.withLock { $0 = Array(text.utf8) }
     }
 
@@ -135,7 +139,7 @@ final class FaultProxy: @unchecked Sendable {
             if !watching && link.muted.load(ordering: .relaxed) { continue }
             guard writeAll(destination, chunk) else { break }
             if cut {
-                Thread.sleep(forTimeInterval: 0.5)
+                Thread.sleep(forTimeInterval: hold.withLock { $0 })
                 shutdown(source, Int32(SHUT_RDWR))
                 shutdown(destination, Int32(SHUT_RDWR))
                 break
