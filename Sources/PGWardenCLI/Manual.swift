@@ -106,10 +106,10 @@ struct Sessions: Subcommand {
         let killer = Killer(database: Database(settings: connection.settings(environment: environment())))
         let selection = selectors.selection
         let rows: [SessionRow]
-        do { rows = try killer.listSessions().filter(selection.matches) } catch { throw RuntimeError("\(error)") }
+        do { rows = try killer.listSessions(protectedRoles: selectors.protectedRoles).filter(selection.matches) } catch { throw RuntimeError("\(error)") }
         var notes: [Int32: String] = [:]
         for row in rows {
-            if selectors.protectedRoles.containsExactly(row.usename) { notes[row.pid] = "protected" }
+            if row.isProtected { notes[row.pid] = "protected" }
             else if row.isSuperuser && !selectors.includeSuperusers { notes[row.pid] = "superuser (skipped unless --include-superusers)" }
             else if !row.canSignal { notes[row.pid] = "not permitted for this role" }
             else if row.isBlocking { notes[row.pid] = "blocking others" }

@@ -35,7 +35,8 @@ struct KillStatementTests {
         #expect(sql.contains("a.pid <> pg_backend_pid()"))
         #expect(sql.contains("a.pid <> ALL($3::int4[])"))
         #expect(params[2] == #"{"11","12"}"#)
-        #expect(sql.contains("NOT (COALESCE(a.usename::text, '') = ANY($4::text[]))"))
+        #expect(sql.contains("NOT (COALESCE(a.usename::text, '') = ANY($4::text[]) OR EXISTS (SELECT 1 FROM pg_roles pr "
+            + "WHERE pr.rolname = ANY($4::text[]) AND pg_has_role(a.usesysid, pr.oid, 'MEMBER')))"))
         #expect(params[3] == #"{"postgres","replicator"}"#)
         #expect(sql.contains(SessionRow.canSignalSQL))
         #expect(sql.contains("CASE WHEN (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN true"))

@@ -46,6 +46,14 @@ struct PlannerTests {
         #expect(planned.map(\.decision) == [.skip(.protected), .act(.terminate)])
     }
 
+    /// A member of a protected group (the server marks the row) is skipped like the group itself.
+    @Test func membersOfProtectedGroupsAreSkipped() {
+        var member = Self.row(1, age: 30, user: "alice")
+        member.isProtected = true
+        let planned = Self.plan(Self.rule(), [member, Self.row(2, age: 20, user: "app")], protected: ["admins"])
+        #expect(planned.map(\.decision) == [.skip(.protected), .act(.terminate)])
+    }
+
     @Test func superuserIsProtectedUnlessAllowed() {
         let rows = [Self.row(1, user: "boss", superuser: true, canSignal: true)]
         #expect(Self.plan(Self.rule(), rows).map(\.decision) == [.skip(.protected)])

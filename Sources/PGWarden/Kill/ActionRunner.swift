@@ -42,7 +42,7 @@ public final class ActionRunner: Sendable {
     public func run(rule: Rule, selection: Selection, protectedRoles: [String], dryRun: Bool, alert: AlertRef,
                     onEscalated: (@Sendable ([ActionRecord]) -> Void)? = nil) throws -> [ActionRecord] {
         let (records, cancelled, failure) = try serial.withLock { _ -> ([ActionRecord], [SessionRow], (any Error)?) in
-            let rows = try killer.listSessions()
+            let rows = try killer.listSessions(protectedRoles: protectedRoles)
             let budget = limiter.remaining(rule: rule.name, limit: rule.maxSessionsPerMinute)
             let plan = Planner.plan(rule: rule, selection: selection, protectedRoles: protectedRoles, rows: rows, budget: budget)
             var records: [ActionRecord] = []

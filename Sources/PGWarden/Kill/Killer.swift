@@ -18,10 +18,11 @@ public final class Killer: Sendable {
         self.database = database
     }
 
-    /// Every client backend except pgwarden's own.
-    public func listSessions() throws -> [SessionRow] {
+    /// Every client backend except pgwarden's own, each marked protected when its role is one of
+    /// `protectedRoles` or a member of one.
+    public func listSessions(protectedRoles: [String] = []) throws -> [SessionRow] {
         SessionRow.rows(from: try database.executePrepared(name: "pgwarden_sessions", sql: SessionRow.listSQL,
-                                                           params: [database.ownBackends.arrayLiteral]).last
+                                                           params: [database.ownBackends.arrayLiteral, arrayLiteral(protectedRoles)]).last
             ?? QueryResult(columns: [], rows: []))
     }
 
@@ -66,7 +67,7 @@ public final class Killer: Sendable {
             "a.backend_type = 'client backend'",
             "a.pid <> pg_backend_pid()",
             "a.pid <> ALL(\(params.array(ownBackends.map(String.init), type: "int4")))",
-            "NOT (COALESCE(a.usename::text, '') = ANY(\(params.textArray(protectedRoles))))",
+            "NOT \(SessionRow.protectedSQL(params.textArray(protectedRoles)))",
             "(\(SessionRow.canSignalSQL))",
         ]
         if !selection.criteria.allowSuperuser { guards.append("NOT COALESCE(r.rolsuper, false)") }

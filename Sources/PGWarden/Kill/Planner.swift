@@ -54,7 +54,7 @@ public enum Planner {
         var acting = 0
         return matching.map { row in
             let decision: Decision
-            if protectedRoles.containsExactly(row.usename) || (row.isSuperuser && !rule.sessions.allowSuperuser) {
+            if row.isProtected || protectedRoles.containsExactly(row.usename) || (row.isSuperuser && !rule.sessions.allowSuperuser) {
                 decision = .skip(.protected)
             } else if !row.canSignal {
                 decision = .skip(.notPermitted)

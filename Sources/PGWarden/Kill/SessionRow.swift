@@ -18,6 +18,8 @@ public struct SessionRow: Sendable, Equatable {
     /// Seconds since the transaction began; nil outside a transaction.
     public var transactionAge: Double?
     public var isSuperuser: Bool
+    /// Its role is one of the protected roles or a member of one (see `protectedSQL`).
+    public var isProtected: Bool
     /// Holds a lock some other session waits for.
     public var isBlocking: Bool { !blocked.isEmpty }
     /// The sessions waiting on this one's locks (database, role, application of each).
@@ -27,7 +29,7 @@ public struct SessionRow: Sendable, Equatable {
 
     public init(pid: Int32, backendStartMicros: Int64 = 0, backendStartEpoch: Double? = nil, datname: String = "",
                 usename: String = "", applicationName: String = "", clientAddr: String = "", state: String = "idle",
-                stateAge: Double = 0, transactionAge: Double? = nil, isSuperuser: Bool = false,
+                stateAge: Double = 0, transactionAge: Double? = nil, isSuperuser: Bool = false, isProtected: Bool = false,
                 blocked: [BlockedSession] = [], canSignal: Bool = true) {
         self.pid = pid
         self.backendStartMicros = backendStartMicros
@@ -40,17 +42,19 @@ public struct SessionRow: Sendable, Equatable {
         self.stateAge = stateAge
         self.transactionAge = transactionAge
         self.isSuperuser = isSuperuser
+        self.isProtected = isProtected
         self.blocked = blocked
         self.canSignal = canSignal
     }
 
-    /// Every client backend except pgwarden's own ($1: the pids of its other connections), with the guard columns.
+    /// Every client backend except pgwarden's own ($1: the pids of its other connections), with
+    /// the guard columns ($2: the protected roles).
     static let listSQL = """
         SELECT a.pid, \(backendStartMicrosSQL("a.backend_start")), COALESCE(a.datname::text, ''), \
         COALESCE(a.usename::text, ''), COALESCE(a.application_name, ''), COALESCE(host(a.client_addr), ''), \
         COALESCE(a.state, ''), GREATEST(0, \(ageSeconds("a.state_change")))::text, \
         GREATEST(0, \(ageSeconds("a.xact_start")))::text, COALESCE(r.rolsuper, false), \
-        b.datnames, b.usenames, b.apps, \(canSignalSQL) \
+        b.datnames, b.usenames, b.apps, \(canSignalSQL), \(protectedSQL("$2::text[]")) \
         FROM pg_stat_activity a LEFT JOIN pg_roles r ON r.oid = a.usesysid LEFT JOIN (\
         SELECT blocker, array_agg(COALESCE(datname::text, '')) AS datnames, array_agg(COALESCE(usename::text, '')) AS usenames, \
         array_agg(COALESCE(application_name, '')) AS apps FROM (SELECT unnest(pg_blocking_pids(w.pid)) AS blocker, w.datname, \
@@ -58,6 +62,14 @@ public struct SessionRow: Sendable, Equatable {
         GROUP BY blocker) AS b ON b.blocker = a.pid \
         WHERE a.backend_type = 'client backend' AND a.pid <> pg_backend_pid() AND a.pid <> ALL($1::int4[]) ORDER BY a.pid
         """
+
+    /// Whether backend `a`'s role is one of `roles` (a text[] expression) or a member of one,
+    /// directly or through other groups: a DBA who protects a group means its members. Evaluated
+    /// by the server when sessions are listed and again in the kill statement.
+    static func protectedSQL(_ roles: String) -> String {
+        "(COALESCE(a.usename::text, '') = ANY(\(roles)) OR EXISTS (SELECT 1 FROM pg_roles pr "
+            + "WHERE pr.rolname = ANY(\(roles)) AND pg_has_role(a.usesysid, pr.oid, 'MEMBER')))"
+    }
 
     /// A backend_start column as whole microseconds since the Unix epoch (int8): the one
     /// expression for it in the list and the kill statement, so both compute the same number.
@@ -84,7 +96,7 @@ public struct SessionRow: Sendable, Equatable {
             return SessionRow(pid: Int32(r.int(0)), backendStartMicros: Int64(r.text(1)) ?? 0, datname: r.text(2),
                               usename: r.text(3), applicationName: r.text(4), clientAddr: r.text(5), state: r.text(6),
                               stateAge: r.double(7), transactionAge: r[8].flatMap(Double.init), isSuperuser: r.bool(9),
-                              blocked: blocked, canSignal: r.bool(13))
+                              isProtected: r.bool(14), blocked: blocked, canSignal: r.bool(13))
         }
     }
 }
