@@ -13,6 +13,10 @@ public struct AlertRef: Sendable, Equatable {
     }
 }
 
+/// The policy in force and whether --webhook.dry-run holds, asked again when an escalation's
+/// terminate step runs (a reload may have changed the rule, its protection or its dry run).
+public typealias PolicySource = @Sendable () -> (policy: Policy, forceDryRun: Bool)
+
 /// Runs one rule's action: list sessions, plan, signal with guards, audit. Shared by the
 /// webhook and the command line. One action at a time, so caps and repeated notifications
 /// always see the state the previous action left.
@@ -38,8 +42,11 @@ public final class ActionRunner: Sendable {
     /// result `unknown`, and counts against the per-minute cap, before the error is thrown (the
     /// webhook answers 5xx, so Alertmanager retries, and the retry acts only on sessions that
     /// still match). When it could not be sent at all (no connection), they get `error`.
+    /// `policyNow` is asked for the policy in force when an escalation's terminate step runs;
+    /// without it (the command line) the policy of the moment holds.
     @discardableResult
     public func run(rule: Rule, selection: Selection, protectedRoles: [String], dryRun: Bool, alert: AlertRef,
+                    policyNow: PolicySource? = nil,
                     onEscalated: (@Sendable ([ActionRecord]) -> Void)? = nil) throws -> [ActionRecord] {
         let (records, cancelled, failure) = try serial.withLock { _ -> ([ActionRecord], [SessionRow], (any Error)?) in
             let rows = try killer.listSessions(protectedRoles: protectedRoles)
@@ -91,40 +98,90 @@ public final class ActionRunner: Sendable {
             throw failure
         }
         if !cancelled.isEmpty {
-            scheduleEscalation(rule: rule, selection: selection, protectedRoles: protectedRoles, alert: alert,
-                               cancelled: cancelled, onEscalated: onEscalated)
+            let fixed = Policy(protectedRoles: protectedRoles, dryRun: dryRun, rules: [rule])
+            scheduleEscalation(rule: rule, selection: selection, alert: alert, cancelled: cancelled,
+                               policyNow: policyNow ?? { (fixed, false) }, onEscalated: onEscalated)
         } else {
             onEscalated?([])
         }
         return records
     }
 
-    /// After the grace period, terminates the cancelled sessions that still match.
-    private func scheduleEscalation(rule: Rule, selection: Selection, protectedRoles: [String], alert: AlertRef,
-                                    cancelled: [SessionRow], onEscalated: (@Sendable ([ActionRecord]) -> Void)?) {
-        let grace = rule.gracePeriod.milliseconds
+    /// After the grace period, terminates the cancelled sessions that still match, under the
+    /// policy in force then: the rule as it is now (removed or no longer an escalation: nothing is
+    /// terminated, result `withdrawn`; now dry run: `dry_run`), its protection, its caps (the
+    /// per-minute budget is spent by the terminations too), and each session as it is now.
+    private func scheduleEscalation(rule scheduled: Rule, selection: Selection, alert: AlertRef, cancelled: [SessionRow],
+                                    policyNow: @escaping PolicySource,
+                                    onEscalated: (@Sendable ([ActionRecord]) -> Void)?) {
+        let grace = scheduled.gracePeriod.milliseconds
         DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(grace))) { [self] in
             let records: [ActionRecord] = serial.withLock { _ in
-                do {
-                    try killer.checkConnection()
-                } catch {
-                    logger.error("escalation failed: the database could not be reached; the cancelled sessions were not terminated",
-                                 metadata: ["rule": "\(rule.name)", "error": "\(error)"])
-                    return cancelled.map { .init(rule, alert, $0, .terminate, .error, dryRun: false) }
+                let (policy, forceDryRun) = policyNow()
+                guard let rule = policy.rules.first(where: { $0.name.isExactly(scheduled.name) }),
+                      rule.action == .cancelThenTerminate else {
+                    logger.warning("escalation withdrawn: the rule was removed or changed by a reload during the grace period",
+                                   metadata: ["rule": "\(scheduled.name)"])
+                    return cancelled.map { .init(scheduled, alert, $0, .terminate, .withdrawn, dryRun: false) }
                 }
-                do {
-                    let outcomes = try killer.signal(.terminate, targets: cancelled, selection: selection, protectedRoles: protectedRoles)
-                    return cancelled.map { .init(rule, alert, $0, .terminate, Self.result(outcomes[$0.pid]), dryRun: false) }
-                } catch {
-                    let sent = Self.mayHaveBeenSent(error)
-                    logger.error(sent ? "escalation failed: whether the cancelled sessions were terminated is unknown"
-                                      : "escalation failed: the database could not be reached; the cancelled sessions were not terminated",
-                                 metadata: ["rule": "\(rule.name)", "error": "\(error)"])
-                    return cancelled.map { .init(rule, alert, $0, .terminate, sent ? .unknown : .error, dryRun: false) }
-                }
+                var current = selection
+                current.criteria = rule.sessions
+                return escalate(rule: rule, selection: current, protectedRoles: policy.protectedRoles,
+                                dryRun: forceDryRun || policy.dryRun || rule.dryRun, alert: alert, cancelled: cancelled)
             }
             log.record(records)
             onEscalated?(records)
+        }
+    }
+
+    /// The terminate step of an escalation, under the lock: the cancelled sessions that are still
+    /// the same backends are planned again as they are now and terminated with every guard.
+    private func escalate(rule: Rule, selection: Selection, protectedRoles: [String], dryRun: Bool, alert: AlertRef,
+                          cancelled: [SessionRow]) -> [ActionRecord] {
+        func failed(_ error: any Error, _ rows: [SessionRow]) -> [ActionRecord] {
+            let sent = Self.mayHaveBeenSent(error)
+            logger.error(sent ? "escalation failed: whether the cancelled sessions were terminated is unknown"
+                              : "escalation failed: the database could not be reached; the cancelled sessions were not terminated",
+                         metadata: ["rule": "\(rule.name)", "error": "\(error)"])
+            return rows.map { .init(rule, alert, $0, .terminate, sent ? .unknown : .error, dryRun: false) }
+        }
+        let now: [SessionRow]
+        do {
+            now = try killer.listSessions(protectedRoles: protectedRoles)
+        } catch {
+            // Listing sends no signal: nothing was terminated.
+            logger.error("escalation failed: the sessions could not be listed; the cancelled sessions were not terminated",
+                         metadata: ["rule": "\(rule.name)", "error": "\(error)"])
+            return cancelled.map { .init(rule, alert, $0, .terminate, .error, dryRun: false) }
+        }
+        let identities = Set(cancelled.map { SessionIdentity($0) })
+        let still = now.filter { identities.contains(SessionIdentity($0)) }
+        let stillIdentities = Set(still.map { SessionIdentity($0) })
+        var records = cancelled.filter { !stillIdentities.contains(SessionIdentity($0)) }
+            .map { ActionRecord(rule, alert, $0, .terminate, .gone, dryRun: dryRun) }
+        let budget = limiter.remaining(rule: rule.name, limit: rule.maxSessionsPerMinute)
+        var targets: [SessionRow] = []
+        for planned in Planner.plan(rule: rule, selection: selection, protectedRoles: protectedRoles, rows: still, budget: budget) {
+            switch planned.decision {
+            case .skip(let reason): records.append(.init(rule, alert, planned.session, .terminate, reason, dryRun: dryRun))
+            case .act: if dryRun {
+                    records.append(.init(rule, alert, planned.session, .terminate, .dryRun, dryRun: true))
+                } else {
+                    targets.append(planned.session)
+                }
+            }
+        }
+        // Rows that no longer match the selection are not planned at all: left alone as gone.
+        let planned = Set(records.map { SessionIdentity($0.session) } + targets.map { SessionIdentity($0) })
+        records += still.filter { !planned.contains(SessionIdentity($0)) }.map { .init(rule, alert, $0, .terminate, .gone, dryRun: dryRun) }
+        guard !targets.isEmpty else { return records }
+        do {
+            let outcomes = try killer.signal(.terminate, targets: targets, selection: selection, protectedRoles: protectedRoles)
+            limiter.record(rule: rule.name, count: targets.filter { outcomes[$0.pid] == .signalled }.count)
+            return records + targets.map { .init(rule, alert, $0, .terminate, Self.result(outcomes[$0.pid]), dryRun: false) }
+        } catch {
+            if Self.mayHaveBeenSent(error) { limiter.record(rule: rule.name, count: targets.count) }
+            return records + failed(error, targets)
         }
     }
 
@@ -141,6 +198,13 @@ public final class ActionRunner: Sendable {
         case .failed: .error
         }
     }
+}
+
+/// A backend's identity: its pid and when it started (a reused pid is another backend).
+struct SessionIdentity: Hashable {
+    var pid: Int32
+    var start: Int64
+    init(_ row: SessionRow) { (pid, start) = (row.pid, row.backendStartMicros) }
 }
 
 extension ActionRecord {

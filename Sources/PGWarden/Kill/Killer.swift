@@ -26,13 +26,6 @@ public final class Killer: Sendable {
             ?? QueryResult(columns: [], rows: []))
     }
 
-    /// Makes sure the connection answers, replacing it if it went stale while idle (a server
-    /// restart, idle_session_timeout), so that a kill statement sent after a wait (an
-    /// escalation's grace period) is not lost to it.
-    public func checkConnection() throws {
-        _ = try database.execute("SELECT 1")
-    }
-
     /// Signals `targets` with `action` (cancel or terminate) in one statement that re-checks, at
     /// that moment, the identity (pid and backend_start), the selection, protection, the
     /// superuser rule and signal permission; a target failing any of them is not signalled.

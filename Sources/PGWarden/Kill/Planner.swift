@@ -25,6 +25,9 @@ public enum ActionResult: String, Sendable, Equatable, CaseIterable, Comparable 
     case error
     /// The kill statement failed after it was sent: the session may or may not have been signalled.
     case unknown
+    /// An escalation's terminate step found its rule removed, or no longer an escalation, in the
+    /// policy in force (a reload during the grace period): not terminated.
+    case withdrawn
 
     /// Signalled, or would have been in a dry run.
     public var acted: Bool { self == .success || self == .dryRun }

@@ -130,8 +130,9 @@ public final class WebhookHandler: Sendable {
             logger.warning("alert not acted on", metadata: ["rule": "\(rule.name)", "alert.fingerprint": "\(ref.fingerprint)", "reason": "\(reason)"])
             return summary(.notAddressable, rule: rule.name, dryRun: dryRun, reason: reason)
         }
+        let (policies, forceDryRun) = (self.policies, self.forceDryRun)
         let records = try runner.run(rule: rule, selection: selection, protectedRoles: policy.protectedRoles,
-                                     dryRun: dryRun, alert: ref)
+                                     dryRun: dryRun, alert: ref, policyNow: { (policies.policy, forceDryRun) })
         let outcome: AlertOutcome = records.isEmpty ? .noMatchingSessions
             : records.contains { $0.result.acted } ? (dryRun ? .dryRun : .acted)
             : .nothingActedOn
