@@ -70,7 +70,7 @@ struct WebhookOptions {
                 basicPassword: try basicPasswordFile.map { try readSecretFile($0, flag: "--webhook.basic-auth-password-file") })
         }
         do {
-            policies = try PolicyStore(path: configFile)
+            policies = try PolicyStore(path: configFile, logger: logger)
             auth = try loadCredentials()
         } catch {
             throw RuntimeError("\(error)")

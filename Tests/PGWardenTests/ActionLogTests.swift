@@ -110,6 +110,12 @@ struct ActionLogTests {
         return try #require(object as? [String: Any])
     }
 
+    @Test func aSkippedRecordNamesItsGuard() throws {
+        let record = ActionRecord(time: 1_700_000_000, rule: "r", alertname: "A", fingerprint: "f", session: SessionRow(pid: 1),
+                                  action: .terminate, result: .capped, dryRun: false, refusedBy: .perMinuteCap)
+        #expect(try Self.parse(record.json)["guard"] as? String == "max_sessions_per_minute")
+    }
+
     @Test func recordJSONHasTheFields() throws {
         let session = SessionRow(pid: 4242, datname: "shop", usename: "o'brien \"the\" \\admin",
                                  applicationName: "web\nworker\t1", clientAddr: "10.1.2.3", state: "idle in transaction",

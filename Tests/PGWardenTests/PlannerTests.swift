@@ -54,6 +54,18 @@ struct PlannerTests {
         #expect(planned.map(\.decision) == [.skip(.protected), .act(.terminate)])
     }
 
+    /// Each skip names its guard: the audit log alone explains every outcome.
+    @Test func everySkipNamesItsGuard() {
+        var member = Self.row(1, age: 90, user: "alice")
+        member.isProtected = true
+        let rows = [member, Self.row(2, age: 80, user: "boss", superuser: true), Self.row(3, age: 70, canSignal: false),
+                    Self.row(4, age: 60), Self.row(5, age: 50), Self.row(6, age: 40)]
+        let perAlert = Self.plan(Self.rule(maxPerAlert: 1), rows, protected: ["admins"])
+        #expect(perAlert.map(\.refusedBy) == [.protectedRole, .superuser, .signalPermission, nil, .perAlertCap, .perAlertCap])
+        let perMinute = Self.plan(Self.rule(maxPerAlert: 10), rows, protected: ["admins"], budget: 2)
+        #expect(perMinute.map(\.refusedBy) == [.protectedRole, .superuser, .signalPermission, nil, nil, .perMinuteCap])
+    }
+
     @Test func superuserIsProtectedUnlessAllowed() {
         let rows = [Self.row(1, user: "boss", superuser: true, canSignal: true)]
         #expect(Self.plan(Self.rule(), rows).map(\.decision) == [.skip(.protected)])

@@ -160,6 +160,11 @@ struct PolicyLoaderTests {
               action: "cancel_then_terminate"),
         .rule("grace zero", "    grace_period: 0s", key: "rules[0].grace_period", "more than 0",
               action: "cancel_then_terminate"),
+        .rule("require_labels empty", "    require_labels: []", key: "rules[0].require_labels", "is empty"),
+        .rule("require_labels scalar", "    require_labels: usename", key: "rules[0].require_labels", "must be a list"),
+        .rule("require_labels dash", "    require_labels: [data-name]", key: "rules[0].require_labels[0]", "is not a label name"),
+        .rule("require_labels digit", "    require_labels: [1st]", key: "rules[0].require_labels[0]", "is not a label name"),
+        .rule("require_labels unicode", "    require_labels: [us\u{0435}name]", key: "rules[0].require_labels[0]", "is not a label name"),
         .rule("cidr prefix", "    client_addresses: [10.0.0.0/33]", key: "rules[0].client_addresses[0]",
               "the prefix must be a number from 0 to 32"),
         .rule("cidr not an address", "    client_addresses: [10.0.0.256/8]", key: "rules[0].client_addresses[0]",
@@ -339,6 +344,35 @@ struct PolicyLoaderTests {
         #expect(overLimit.sessions.states == ["idle"] && overLimit.maxSessionsPerAlert == 5)
         let nologin = try #require(byName["nologin-role-sessions"])
         #expect(nologin.dryRun && nologin.sessions.states.isEmpty)
+        #expect(nologin.requireLabels == ["usename"] && overLimit.requireLabels == ["usename"])
+        #expect([idle, long, blockers].allSatisfy { $0.requireLabels == ["datname", "usename"] })
+        #expect(PolicyLoader.warnings(policy).isEmpty, "every example rule narrows itself or requires its labels")
+    }
+
+    @Test func requiredLabels() throws {
+        let policy = try PolicyLoader.parse("rules: [{name: r, match: {alertname: A}, action: terminate, require_labels: [usename, datname]}]")
+        let rule = policy.rules[0]
+        #expect(rule.requireLabels == ["usename", "datname"])
+        #expect(rule.missingLabels(["alertname": "A", "usename": "app", "datname": "shop"]).isEmpty)
+        #expect(rule.missingLabels(["alertname": "A", "datname": "shop"]) == ["usename"])
+        #expect(rule.missingLabels(["alertname": "A", "usename": "", "datname": "shop"]) == ["usename"], "empty counts as missing")
+        #expect(rule.missingLabels([:]) == ["usename", "datname"])
+        #expect(Rule(name: "n", match: AlertMatch(alertname: "A"), action: .cancel).missingLabels([:]).isEmpty)
+    }
+
+    /// A rule that reaches every database and role unless an alert narrows it, and requires no
+    /// label, is valid but warned about; naming a database or role, or requiring labels, is not.
+    @Test func broadRulesWithoutRequiredLabelsAreWarnedAbout() throws {
+        let policy = try PolicyLoader.parse("""
+            rules:
+              - {name: broad, match: {alertname: A}, action: terminate, states: [idle]}
+              - {name: required, match: {alertname: B}, action: terminate, require_labels: [usename]}
+              - {name: named, match: {alertname: C}, action: terminate, roles: [app]}
+              - {name: addressed, match: {alertname: D}, action: cancel, client_addresses: [10.0.0.0/8]}
+            """)
+        let warnings = PolicyLoader.warnings(policy)
+        #expect(warnings.count == 1)
+        #expect(warnings.first?.hasPrefix("rules[0] (broad): its own filters name no database, role") == true)
     }
 
     @Test func suggestions() {

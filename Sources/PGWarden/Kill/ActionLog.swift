@@ -15,6 +15,8 @@ public struct ActionRecord: Sendable, Equatable {
     public var action: KillAction
     public var result: ActionResult
     public var dryRun: Bool
+    /// For a session left alone: the guard that did it.
+    public var refusedBy: Guard? = nil
 
     /// The record as a JSON object (for /actions and webhook responses).
     public var json: String {
@@ -28,7 +30,7 @@ public struct ActionRecord: Sendable, Equatable {
             ("state_age_seconds", formatValue((session.stateAge * 1000).rounded() / 1000)),
             ("action", JSONText.quote(action.rawValue)), ("result", JSONText.quote(result.rawValue)),
             ("dry_run", dryRun ? "true" : "false"),
-        ]
+        ] + (refusedBy.map { [("guard", JSONText.quote($0.rawValue))] } ?? [])
         var object = "{"
         object.reserveCapacity(fields.reduce(2) { $0 + $1.0.utf8.count + $1.1.utf8.count + 4 })
         for (index, (key, value)) in fields.enumerated() {
@@ -74,7 +76,7 @@ public final class ActionLog: Sendable {
                            "client_addr": "\(r.session.clientAddr)", "state": "\(r.session.state)",
                            "state_age_seconds": "\(formatValue((r.session.stateAge * 1000).rounded() / 1000))",
                            "action": "\(r.action.rawValue)", "result": "\(r.result.rawValue)", "dry_run": "\(r.dryRun)",
-                       ])
+                       ].merging(r.refusedBy.map { ["guard": "\($0.rawValue)"] } ?? [:]) { $1 })
         }
         state.withLock { s in
             for r in records {

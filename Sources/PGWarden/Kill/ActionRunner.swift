@@ -58,7 +58,7 @@ public final class ActionRunner: Sendable {
                 switch planned.decision {
                 case .skip(let reason):
                     records.append(.init(rule, alert, planned.session, Planner.firstStep(rule.action, state: planned.session.state),
-                                         reason, dryRun: dryRun))
+                                         reason, dryRun: dryRun, refusedBy: planned.refusedBy))
                 case .act(let action):
                     if dryRun {
                         records.append(.init(rule, alert, planned.session, action, .dryRun, dryRun: true))
@@ -122,7 +122,7 @@ public final class ActionRunner: Sendable {
                       rule.action == .cancelThenTerminate else {
                     logger.warning("escalation withdrawn: the rule was removed or changed by a reload during the grace period",
                                    metadata: ["rule": "\(scheduled.name)"])
-                    return cancelled.map { .init(scheduled, alert, $0, .terminate, .withdrawn, dryRun: false) }
+                    return cancelled.map { .init(scheduled, alert, $0, .terminate, .withdrawn, dryRun: false, refusedBy: .policyReload) }
                 }
                 var current = selection
                 current.criteria = rule.sessions
@@ -158,12 +158,13 @@ public final class ActionRunner: Sendable {
         let still = now.filter { identities.contains(SessionIdentity($0)) }
         let stillIdentities = Set(still.map { SessionIdentity($0) })
         var records = cancelled.filter { !stillIdentities.contains(SessionIdentity($0)) }
-            .map { ActionRecord(rule, alert, $0, .terminate, .gone, dryRun: dryRun) }
+            .map { ActionRecord(rule, alert, $0, .terminate, .gone, dryRun: dryRun, refusedBy: .killTimeRecheck) }
         let budget = limiter.remaining(rule: rule.name, limit: rule.maxSessionsPerMinute)
         var targets: [SessionRow] = []
         for planned in Planner.plan(rule: rule, selection: selection, protectedRoles: protectedRoles, rows: still, budget: budget) {
             switch planned.decision {
-            case .skip(let reason): records.append(.init(rule, alert, planned.session, .terminate, reason, dryRun: dryRun))
+            case .skip(let reason):
+                records.append(.init(rule, alert, planned.session, .terminate, reason, dryRun: dryRun, refusedBy: planned.refusedBy))
             case .act: if dryRun {
                     records.append(.init(rule, alert, planned.session, .terminate, .dryRun, dryRun: true))
                 } else {
@@ -173,7 +174,8 @@ public final class ActionRunner: Sendable {
         }
         // Rows that no longer match the selection are not planned at all: left alone as gone.
         let planned = Set(records.map { SessionIdentity($0.session) } + targets.map { SessionIdentity($0) })
-        records += still.filter { !planned.contains(SessionIdentity($0)) }.map { .init(rule, alert, $0, .terminate, .gone, dryRun: dryRun) }
+        records += still.filter { !planned.contains(SessionIdentity($0)) }
+            .map { .init(rule, alert, $0, .terminate, .gone, dryRun: dryRun, refusedBy: .killTimeRecheck) }
         guard !targets.isEmpty else { return records }
         do {
             let outcomes = try killer.signal(.terminate, targets: targets, selection: selection, protectedRoles: protectedRoles)
@@ -209,8 +211,10 @@ struct SessionIdentity: Hashable {
 
 extension ActionRecord {
     /// A record of `rule` answering `alert`, stamped now.
-    init(_ rule: Rule, _ alert: AlertRef, _ session: SessionRow, _ action: KillAction, _ result: ActionResult, dryRun: Bool) {
+    init(_ rule: Rule, _ alert: AlertRef, _ session: SessionRow, _ action: KillAction, _ result: ActionResult, dryRun: Bool,
+         refusedBy: Guard? = nil) {
         self.init(time: unixTime(), rule: rule.name, alertname: alert.alertname, fingerprint: alert.fingerprint,
-                  session: session, action: action, result: result, dryRun: dryRun)
+                  session: session, action: action, result: result, dryRun: dryRun,
+                  refusedBy: refusedBy ?? (result == .gone ? .killTimeRecheck : nil))
     }
 }

@@ -35,10 +35,31 @@ public enum ActionResult: String, Sendable, Equatable, CaseIterable, Comparable 
     public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
 }
 
-/// One planned session: the row as listed and the decision.
+/// The guard that left a session alone: the `guard` field of its audit record, so that any
+/// outcome can be explained from the audit log alone.
+public enum Guard: String, Sendable, Equatable {
+    /// Its role is in protected_roles, or a member of one.
+    case protectedRole = "protected_roles"
+    /// A superuser's session, and the rule does not allow_superuser.
+    case superuser
+    /// pgwarden's role may not signal it.
+    case signalPermission = "signal_permission"
+    /// The rule's max_sessions_per_alert was reached.
+    case perAlertCap = "max_sessions_per_alert"
+    /// The rule's max_sessions_per_minute was reached.
+    case perMinuteCap = "max_sessions_per_minute"
+    /// At kill time the backend was gone, or no longer matched its identity (pid and
+    /// backend_start), the selection or a guard: the kill statement left it alone.
+    case killTimeRecheck = "kill_time_recheck"
+    /// A reload during an escalation's grace period removed its rule or changed its action.
+    case policyReload = "policy_reload"
+}
+
+/// One planned session: the row as listed, the decision and, for a skip, the guard.
 public struct PlannedSession: Sendable, Equatable {
     public var session: SessionRow
     public var decision: Decision
+    public var refusedBy: Guard?
 }
 
 /// The pure heart of the kill path: from a rule, its selection, the listed sessions and the
@@ -56,18 +77,21 @@ public enum Planner {
         let limit = max(0, min(rule.maxSessionsPerAlert, budget))
         var acting = 0
         return matching.map { row in
-            let decision: Decision
-            if row.isProtected || protectedRoles.containsExactly(row.usename) || (row.isSuperuser && !rule.sessions.allowSuperuser) {
-                decision = .skip(.protected)
-            } else if !row.canSignal {
-                decision = .skip(.notPermitted)
-            } else if acting >= limit {
-                decision = .skip(.capped)
-            } else {
-                acting += 1
-                decision = .act(firstStep(rule.action, state: row.state))
+            if row.isProtected || protectedRoles.containsExactly(row.usename) {
+                return PlannedSession(session: row, decision: .skip(.protected), refusedBy: .protectedRole)
             }
-            return PlannedSession(session: row, decision: decision)
+            if row.isSuperuser && !rule.sessions.allowSuperuser {
+                return PlannedSession(session: row, decision: .skip(.protected), refusedBy: .superuser)
+            }
+            if !row.canSignal {
+                return PlannedSession(session: row, decision: .skip(.notPermitted), refusedBy: .signalPermission)
+            }
+            if acting >= limit {
+                let cap: Guard = acting >= rule.maxSessionsPerAlert ? .perAlertCap : .perMinuteCap
+                return PlannedSession(session: row, decision: .skip(.capped), refusedBy: cap)
+            }
+            acting += 1
+            return PlannedSession(session: row, decision: .act(firstStep(rule.action, state: row.state)))
         }
     }
 

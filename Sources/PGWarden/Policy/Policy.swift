@@ -109,6 +109,14 @@ public struct Rule: Sendable, Equatable {
     /// At most this many sessions acted on by this rule in any 60 seconds.
     public var maxSessionsPerMinute: Int
     public var dryRun: Bool
+    /// Labels a firing alert must carry, non-empty, for this rule to act on it: those its scope
+    /// depends on (Prometheus drops empty labels, and aggregation or relabelling can remove them).
+    public var requireLabels: [String] = []
+
+    /// The required labels `labels` lacks or carries empty, in the rule's order.
+    public func missingLabels(_ labels: [String: String]) -> [String] {
+        requireLabels.filter { labels[$0]?.isEmpty ?? true }
+    }
 
     public static let defaultMaxSessionsPerAlert = 10
     public static let defaultMaxSessionsPerMinute = 60

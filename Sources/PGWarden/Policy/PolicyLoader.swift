@@ -43,7 +43,7 @@ public enum PolicyLoader {
         "name", "match", "action", "grace_period", "states", "min_state_age", "min_transaction_age",
         "databases", "exclude_databases", "roles", "exclude_roles", "application_names", "exclude_application_names",
         "client_addresses", "exclude_client_addresses", "only_blocking", "allow_superuser",
-        "max_sessions_per_alert", "max_sessions_per_minute", "dry_run",
+        "max_sessions_per_alert", "max_sessions_per_minute", "dry_run", "require_labels",
     ]
     /// Keys allowed in a rule's `match`.
     static let matchKeys = ["alertname", "labels"]
@@ -125,7 +125,35 @@ public enum PolicyLoader {
         rule.maxSessionsPerAlert = try fields.int("max_sessions_per_alert", minimum: 1) ?? Rule.defaultMaxSessionsPerAlert
         rule.maxSessionsPerMinute = try fields.int("max_sessions_per_minute", minimum: 1) ?? Rule.defaultMaxSessionsPerMinute
         rule.dryRun = try fields.bool("dry_run") ?? false
+        rule.requireLabels = try fields.list("require_labels", includes: true) { (label, node, path) throws(PolicyError) in
+            guard isLabelName(label) else {
+                throw PolicyError(source: source, line: node.line, key: path,
+                                  message: "\"\(label)\" is not a label name (letters, digits and _, not starting with a digit)")
+            }
+            return label
+        } ?? []
         return rule
+    }
+
+    /// A Prometheus label name: `[a-zA-Z_][a-zA-Z0-9_]*`.
+    static func isLabelName(_ text: String) -> Bool {
+        guard let first = text.utf8.first, !(0x30...0x39).contains(first) else { return false }
+        return text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) || $0 == 0x5F }
+    }
+
+    /// What a valid policy may still get wrong, for the log at load and reload: a rule whose own
+    /// filters name no database, role, application or client address, requires no label, and so
+    /// reaches every session its states allow when an alert lacks the labels that would narrow it.
+    public static func warnings(_ policy: Policy) -> [String] {
+        policy.rules.enumerated().compactMap { index, rule in
+            let c = rule.sessions
+            let narrow = !c.databases.include.isEmpty || !c.roles.include.isEmpty || !c.applicationNames.include.isEmpty
+                || !c.clientAddresses.isEmpty
+            guard !narrow, rule.requireLabels.isEmpty else { return nil }
+            return "rules[\(index)] (\(rule.name)): its own filters name no database, role, application or client address, "
+                + "and it requires no label: an alert without datname or usename acts on the sessions of every database "
+                + "and role; add require_labels (e.g. [datname, usename])"
+        }
     }
 
     /// The session selection keys of a rule.

@@ -5,6 +5,8 @@ public enum AlertOutcome: String, Sendable, CaseIterable, Comparable {
     case resolved
     /// No rule answers the alert.
     case nothingMatched = "nothing matched"
+    /// A rule answers it, but the alert lacks (or carries empty) a label the rule requires.
+    case missingLabels = "missing labels"
     /// A rule answers it, but its labels cannot narrow the sessions safely (a pid without its
     /// backend_start, a value that is not a number); nothing is done.
     case notAddressable = "not addressable"

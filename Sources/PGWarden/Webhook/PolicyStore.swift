@@ -7,10 +7,20 @@ public final class PolicyStore: Sendable {
     private let current: Mutex<Policy>
     private let lastReloadOK = Mutex(true)
 
-    /// Loads `path`; throws the loader's error (naming line and key) when invalid.
-    public init(path: String) throws {
+    /// Loads `path`; throws the loader's error (naming line and key) when invalid, and logs the
+    /// loader's warnings.
+    public init(path: String, logger: Logger? = nil) throws {
         self.path = path
-        current = Mutex(try PolicyLoader.load(path: path))
+        let policy = try PolicyLoader.load(path: path)
+        current = Mutex(policy)
+        if let logger { Self.warn(policy, path: path, logger: logger) }
+    }
+
+    /// Logs what `PolicyLoader.warnings` finds.
+    static func warn(_ policy: Policy, path: String, logger: Logger) {
+        for warning in PolicyLoader.warnings(policy) {
+            logger.warning("policy rule is broad", metadata: ["config.file": "\(path)", "warning": "\(warning)"])
+        }
     }
 
     public var policy: Policy { current.withLock { $0 } }
@@ -23,6 +33,7 @@ public final class PolicyStore: Sendable {
             current.withLock { $0 = policy }
             lastReloadOK.withLock { $0 = true }
             logger.info("policy reloaded", metadata: ["config.file": "\(path)", "rules": "\(policy.rules.count)"])
+            Self.warn(policy, path: path, logger: logger)
             return true
         } catch {
             lastReloadOK.withLock { $0 = false }

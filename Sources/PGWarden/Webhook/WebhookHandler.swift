@@ -124,8 +124,16 @@ public final class WebhookHandler: Sendable {
         }
         guard alert.status == "firing" else { return summary(.resolved) }
         guard let rule = policy.rule(for: alert.labels) else { return summary(.nothingMatched) }
-        let selection = Selection.narrowing(rule.sessions, by: alert.labels)
         let dryRun = forceDryRun || policy.dryRun || rule.dryRun
+        let missing = rule.missingLabels(alert.labels)
+        if !missing.isEmpty {
+            let reason = "the alert lacks, or carries empty, the label(s) \(missing.joined(separator: ", ")) that rule "
+                + "\(rule.name) requires; nothing is done"
+            logger.warning("alert not acted on", metadata: ["rule": "\(rule.name)", "alert.fingerprint": "\(ref.fingerprint)",
+                                                            "reason": "\(reason)"])
+            return summary(.missingLabels, rule: rule.name, dryRun: dryRun, reason: reason)
+        }
+        let selection = Selection.narrowing(rule.sessions, by: alert.labels)
         if let reason = selection.unusableReason {
             logger.warning("alert not acted on", metadata: ["rule": "\(rule.name)", "alert.fingerprint": "\(ref.fingerprint)", "reason": "\(reason)"])
             return summary(.notAddressable, rule: rule.name, dryRun: dryRun, reason: reason)
