@@ -23,7 +23,7 @@ let package = Package(
         ),
         .target(
             name: "CMicroHTTPD",
-            linkerSettings: [.linkedLibrary("microhttpd")]
+            linkerSettings: [.linkedLibrary("microhttpd"), .linkedLibrary("gnutls"), .linkedLibrary("crypt")]
         ),
         .target(
             name: "PGWarden",

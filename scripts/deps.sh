@@ -4,12 +4,12 @@
 set -euo pipefail
 need=${1:-test}
 
-packages=(libpq-dev libmicrohttpd-dev libyaml-dev pkg-config)
+packages=(libpq-dev libmicrohttpd-dev libyaml-dev libgnutls28-dev libcrypt-dev pkg-config)
 commands=(pkg-config)
 case "$need" in
   build) ;;
-  test) packages+=(postgresql postgresql-client prometheus prometheus-alertmanager curl python3 systemd)
-        commands+=(psql promtool amtool prometheus prometheus-alertmanager curl python3 systemd-analyze) ;;
+  test) packages+=(postgresql postgresql-client prometheus prometheus-alertmanager curl python3 systemd openssl apache2-utils)
+        commands+=(psql promtool amtool prometheus prometheus-alertmanager curl python3 systemd-analyze openssl htpasswd) ;;
   demo) packages+=(postgresql postgresql-client prometheus prometheus-alertmanager curl python3)
         commands+=(psql promtool amtool prometheus prometheus-alertmanager curl python3) ;;
   bench) packages+=(postgresql postgresql-client prometheus-postgres-exporter curl python3)

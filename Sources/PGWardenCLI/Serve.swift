@@ -16,7 +16,7 @@ struct Serve: Subcommand {
                     help: "Add an application_name label to the session families (unbounded cardinality: opt in only if your applications set few names)."),
             .toggle("db.warm-backend-heap",
                     help: "After connecting, have each of pgwarden's backends allocate and free one block of 4-31 MiB once, so glibc in the backend keeps its heap between scrapes (less server CPU per scrape at thousands of sessions, 3-5 MB more resident per backend). Changes the monitored server's behaviour: opt in."),
-        ] + ConnectionOptions.flags + LoggingOptions.flags + WebhookOptions.flags)
+        ] + WebOptions.flags + ConnectionOptions.flags + LoggingOptions.flags + WebhookOptions.flags)
 
     var listenAddress: String
     var telemetryPath: String
@@ -25,6 +25,7 @@ struct Serve: Subcommand {
     var connection: ConnectionOptions
     var logging: LoggingOptions
     var webhook: WebhookOptions
+    var web: WebOptions
 
     init(_ flags: ParsedFlags) throws(UsageError) {
         listenAddress = flags.value("web.listen-address") ?? ""
@@ -34,6 +35,7 @@ struct Serve: Subcommand {
         connection = try ConnectionOptions(flags)
         logging = try LoggingOptions(flags)
         webhook = try WebhookOptions(flags)
+        web = try WebOptions(flags)
         guard ListenAddress(parsing: listenAddress) != nil else {
             throw UsageError("--web.listen-address '\(listenAddress)' is not [host]:port (e.g. :9793, 127.0.0.1:9793, [::1]:9793).")
         }
@@ -63,7 +65,14 @@ struct Serve: Subcommand {
         let router = Router(routes: routes) { path, status in
             if path == webhookPath { hooks?.runner.log.countWebhookRequest(status: status) }
         }
-        let server = HTTPServer(handler: router, logger: logger)
+        var limits = web.limits
+        limits.maxConnections = raiseOpenFileLimit(forConnections: limits.maxConnections)
+        if limits.maxConnections < web.limits.maxConnections {
+            logger.warning("the open-file limit caps the connections pgwarden can hold", metadata: [
+                "requested": "\(web.limits.maxConnections)", "max_connections": "\(limits.maxConnections)"])
+        }
+        limits.maxConnectionsPerIP = min(limits.maxConnectionsPerIP, limits.maxConnections)
+        let server = HTTPServer(handler: router, logger: logger, limits: limits)
         do {
             try server.start(ListenAddress(parsing: listenAddress)!)
         } catch {
