@@ -1,5 +1,6 @@
 import Logging
 import PGWarden
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -53,10 +54,26 @@ struct Serve: Subcommand {
         let settings = connection.settings(environment: environment(), warmsBackendHeap: warmBackendHeap)
         let ownBackends = OwnBackends()
         let database = Database(settings: settings, ownBackends: ownBackends)
+        let webConfig = WebConfigStore(path: web.configFile)
+        let initialWeb: WebConfig
+        do {
+            initialWeb = try webConfig.load(logger: logger)
+        } catch {
+            throw RuntimeError("\(error)")
+        }
+        if initialWeb.users != nil, webhook.configFile != nil, webhook.tokenFile != nil {
+            throw RuntimeError("--webhook.token-file cannot be combined with basic_auth_users in --web.config.file: a request "
+                + "carries one Authorization header, so Alertmanager cannot send both; use TLS client certificates for the web "
+                + "layer, or --webhook.basic-auth-user with the same user and password as a basic_auth_users entry")
+        }
         let hooks = try webhook.makeHandler(settings: settings, ownBackends: ownBackends, logger: logger)
+        let serving = ServerHolder()
         let scraper = Scraper(database: database, options: CollectorOptions(includeApplicationName: applicationNameLabel),
                               version: PGWardenVersion.current, logger: logger,
-                              extraFamilies: { hooks.map { $0.runner.log.families() + $0.policies.families() } ?? [] })
+                              extraFamilies: {
+                                  (hooks.map { $0.runner.log.families() + $0.policies.families() } ?? [])
+                                      + webConfig.families() + (serving.server?.families() ?? [])
+                              })
         var routes = ExporterRoutes.make(scraper: scraper, telemetryPath: telemetryPath, version: PGWardenVersion.current)
         if let hooks {
             routes.merge(hooks.routes(webhookPath: webhook.path, maxBodyBytes: webhook.maxBodyBytes)) { $1 }
@@ -74,21 +91,26 @@ struct Serve: Subcommand {
         limits.maxConnectionsPerIP = min(limits.maxConnectionsPerIP, limits.maxConnections)
         let server = HTTPServer(handler: router, logger: logger, limits: limits)
         do {
-            try server.start(ListenAddress(parsing: listenAddress)!)
+            try server.start(ListenAddress(parsing: listenAddress)!, web: initialWeb)
         } catch {
             throw RuntimeError("\(error)")
         }
+        serving.server = server
         logger.info("pgwarden listening", metadata: [
             "address": "\(listenAddress)", "port": "\(server.port)", "telemetry_path": "\(telemetryPath)",
-            "version": "\(PGWardenVersion.current)",
+            "version": "\(PGWardenVersion.current)", "tls": "\(initialWeb.tls != nil)",
+            "client_auth_type": "\(initialWeb.tls?.clientAuth.rawValue ?? "none")",
+            "basic_auth_users": "\(initialWeb.users?.count ?? 0)",
+            "request_timeout": "\(limits.requestTimeout)", "max_connections": "\(limits.maxConnections)",
+            "max_connections_per_ip": "\(limits.maxConnectionsPerIP)",
         ])
         while true {
             let signal = signals.wait()
             if signal == SIGHUP {
-                if let hooks {
-                    hooks.reload(logger: logger)
-                } else {
-                    logger.info("SIGHUP received; nothing to reload without --config.file")
+                if let hooks { hooks.reload(logger: logger) }
+                if web.configFile != nil { webConfig.reload(into: server, logger: logger) }
+                if hooks == nil && web.configFile == nil {
+                    logger.info("SIGHUP received; nothing to reload without --config.file or --web.config.file")
                 }
                 continue
             }
@@ -149,5 +171,14 @@ struct SignalWaiter {
         var received: Int32 = 0
         while sigwait(&set, &received) != 0 {}
         return received
+    }
+}
+
+/// The server, once started, for the metrics of the scrape that is built before it.
+final class ServerHolder: Sendable {
+    private let slot = Mutex<HTTPServer?>(nil)
+    var server: HTTPServer? {
+        get { slot.withLock { $0 } }
+        set { slot.withLock { $0 = newValue } }
     }
 }

@@ -4,9 +4,12 @@ import PGWarden
 import Glibc
 #endif
 
-/// Flags of the HTTP edge: the whole-request deadline and the connection caps.
+/// Flags of the HTTP edge: the web configuration file, the whole-request deadline and the
+/// connection caps.
 struct WebOptions {
     static let flags: [FlagSpec] = [
+        .value("web.config.file", "file",
+               help: "Web configuration (exporter-toolkit format): TLS, client certificates, basic auth users, response headers. SIGHUP re-reads it and its certificate files."),
         .value("web.request-timeout", "duration",
                help: "Time a client has to send a whole request (headers and body), from connecting or from the previous response; slower clients are cut off.",
                default: "10s"),
@@ -16,9 +19,11 @@ struct WebOptions {
                default: "64"),
     ]
 
+    var configFile: String?
     var limits = HTTPLimits()
 
     init(_ flags: ParsedFlags) throws(UsageError) {
+        configFile = flags.value("web.config.file")
         let timeoutText = flags.value("web.request-timeout") ?? ""
         guard let timeout = parseDuration(timeoutText), timeout >= .seconds(1), timeout <= .seconds(3600) else {
             throw UsageError("--web.request-timeout '\(timeoutText)' must be a duration from 1s to 1h, like 10s.")

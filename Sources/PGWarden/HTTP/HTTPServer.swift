@@ -238,3 +238,17 @@ private func drainMain(_ context: UnsafeMutableRawPointer?) -> UnsafeMutableRawP
     job.server.drain(job.running, until: job.started + .seconds(60))
     return nil
 }
+
+extension HTTPServer {
+    /// pgwarden_http_connections and pgwarden_http_requests_cut_total.
+    public func families() -> [MetricFamily] {
+        [
+            MetricFamily("pgwarden_http_connections", .gauge,
+                         help: "HTTP connections open now (including the scrape's own).",
+                         samples: [Sample(Double(watch.count))]),
+            MetricFamily("pgwarden_http_requests_cut_total", .counter,
+                         help: "Connections closed because their request was not fully received within --web.request-timeout.",
+                         samples: [Sample(Double(watch.cutCount.load(ordering: .relaxed)))]),
+        ]
+    }
+}

@@ -30,6 +30,8 @@ public final class BasicAuthUsers: Sendable {
 
     /// User name bytes to bcrypt hash.
     let hashes: [[UInt8]: String]
+    /// How many users there are (for the log).
+    public var count: Int { hashes.count }
     private let cache = Mutex<Set<Credentials>>([])
     /// bcrypt runs one at a time: a flood of wrong passwords costs at most one core.
     private let hashing = Mutex<Void>(())
@@ -77,6 +79,9 @@ public final class BasicAuthUsers: Sendable {
         }
         return true
     }
+
+    /// Pairs in the cache (for tests).
+    var cachedCount: Int { cache.withLock { $0.count } }
 
     /// Whether `hash` is a bcrypt hash crypt_r can check (`$2a$`, `$2b$` or `$2y$`, cost 4-31,
     /// 53 characters of bcrypt's base 64), and its cost.
