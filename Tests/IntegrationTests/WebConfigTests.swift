@@ -165,3 +165,25 @@ struct WebConfigTests {
         #expect(run.output.contains(tls.path("web.yml")), "the error names the file")
     }
 }
+
+/// examples/web-config.yml as shipped, with certificates where it expects them.
+@Suite("Web config example")
+struct WebConfigExampleTests {
+    @Test func theExampleServesMutualTLS() throws {
+        let env = try TestEnvironment.load()
+        let tls = try TLSFixture(env)
+        try FileManager.default.createDirectory(atPath: tls.path("tls"), withIntermediateDirectories: true)
+        for (from, to) in [("server.crt", "tls/pgwarden.crt"), ("server.key", "tls/pgwarden.key"), ("ca.crt", "tls/clients-ca.crt")] {
+            try FileManager.default.copyItem(atPath: tls.path(from), toPath: tls.path(to))
+        }
+        let example = try String(contentsOfFile: "\(HTTPEdgeTests.repository)/examples/web-config.yml", encoding: .utf8)
+        let config = try tls.webConfig(example, name: "web-config.yml")
+        let pgw = try PGWardenProcess(env, arguments: ["--dsn", env.dsn(), "--web.config.file", config])
+        defer { pgw.stop() }
+        let scrape = try tls.curl(port: pgw.port, "/metrics", cert: "client")
+        #expect(scrape.status == 200)
+        #expect(scrape.trace.contains("X-Frame-Options: deny"))
+        #expect(try tls.curl(port: pgw.port, "/metrics").status == 0)
+        #expect(!pgw.log.contains("level=warn"), "the example draws no warning: \(pgw.log)")
+    }
+}

@@ -84,7 +84,7 @@ final class ConnectionWatch: Sendable {
         table.withLock { table in
             guard let entry = table.removeValue(forKey: key) else { return }
             if entry.linger && !entry.cut {
-                let copy = dup(entry.fd)
+                let copy = fcntl(entry.fd, F_DUPFD_CLOEXEC, 0)
                 if copy >= 0 && !lingerer.adopt(copy) { close(copy) }
             }
         }

@@ -10,6 +10,9 @@ import Glibc
 final class DaemonContext: Sendable {
     let server: HTTPServer
     let web: WebConfig
+    /// The TLS texts as C strings: libmicrohttpd keeps the pointers it is given for the daemon's
+    /// lifetime, so they are owned here and freed (the key wiped) after the daemon stops.
+    let tlsStrings: TLSStrings
     /// Connections suspended and not yet resumed (MHD_stop_daemon must not see any).
     let suspended = Atomic<Int>(0)
     /// Set before the daemon stops: no new suspension, requests needing a worker get 503.
@@ -18,6 +21,25 @@ final class DaemonContext: Sendable {
     init(server: HTTPServer, web: WebConfig) {
         self.server = server
         self.web = web
+        tlsStrings = TLSStrings(web.tls)
+    }
+}
+
+/// C copies of a daemon's TLS texts (nil without TLS).
+/// `@unchecked Sendable`: written once in init, read by the daemon start, freed in deinit.
+final class TLSStrings: @unchecked Sendable {
+    let cert, key, trust, priorities: UnsafeMutablePointer<CChar>?
+
+    init(_ tls: TLSSettings?) {
+        cert = tls.map { strdup($0.certificatePEM) }
+        key = tls.map { strdup($0.keyPEM) }
+        trust = tls?.clientCAPEM.map { strdup($0) }
+        priorities = tls.map { strdup($0.priorities) }
+    }
+
+    deinit {
+        if let key { explicit_bzero(key, strlen(key)) }
+        for pointer in [cert, key, trust, priorities] { free(pointer) }
     }
 }
 

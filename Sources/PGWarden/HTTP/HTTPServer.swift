@@ -180,19 +180,18 @@ public final class HTTPServer: @unchecked Sendable {
     private func launch(fd: Int32, web: WebConfig) -> Running? {
         let context = DaemonContext(server: self, web: web)
         let retained = Unmanaged.passRetained(context).toOpaque()
-        let daemon: OpaquePointer? = withTLSStrings(web.tls) { cert, key, trust, priorities in
-            var config = pgw_mhd_config(
-                listen_fd: fd, handler: accessHandler, handler_cls: retained,
-                completed: requestCompleted, completed_cls: retained,
-                notify: connectionNotified, notify_cls: retained,
-                thread_pool_size: UInt32(limits.pollingThreads), connection_limit: UInt32(limits.maxConnections),
-                per_ip_connection_limit: UInt32(limits.maxConnectionsPerIP),
-                connection_memory_limit: limits.connectionMemoryBytes,
-                idle_timeout_seconds: UInt32(limits.idleTimeoutSeconds),
-                tls_cert: cert, tls_key: key, tls_trust: trust, tls_priorities: priorities)
-            return pgw_mhd_start(&config)
-        }
-        guard let daemon else {
+        let tls = context.tlsStrings
+        var config = pgw_mhd_config(
+            listen_fd: fd, handler: accessHandler, handler_cls: retained,
+            completed: requestCompleted, completed_cls: retained,
+            notify: connectionNotified, notify_cls: retained,
+            thread_pool_size: UInt32(limits.pollingThreads), connection_limit: UInt32(limits.maxConnections),
+            per_ip_connection_limit: UInt32(limits.maxConnectionsPerIP),
+            connection_memory_limit: limits.connectionMemoryBytes,
+            idle_timeout_seconds: UInt32(limits.idleTimeoutSeconds),
+            tls_cert: tls.cert.map { UnsafePointer($0) }, tls_key: tls.key.map { UnsafePointer($0) },
+            tls_trust: tls.trust.map { UnsafePointer($0) }, tls_priorities: tls.priorities.map { UnsafePointer($0) })
+        guard let daemon = pgw_mhd_start(&config) else {
             Unmanaged<DaemonContext>.fromOpaque(retained).release()
             return nil
         }
@@ -200,23 +199,6 @@ public final class HTTPServer: @unchecked Sendable {
     }
 
     deinit { stop() }
-}
-
-/// Lends the TLS PEM texts as C strings for the duration of `body` (nil pointers without TLS).
-/// libmicrohttpd copies what it keeps.
-private func withTLSStrings<R>(_ tls: TLSSettings?,
-                               _ body: (UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafePointer<CChar>?) -> R) -> R {
-    guard let tls else { return body(nil, nil, nil, nil) }
-    return tls.certificatePEM.withCString { cert in
-        tls.keyPEM.withCString { key in
-            tls.priorities.withCString { priorities in
-                if let ca = tls.clientCAPEM {
-                    return ca.withCString { body(cert, key, $0, priorities) }
-                }
-                return body(cert, key, nil, priorities)
-            }
-        }
-    }
 }
 
 /// A quiesced daemon handed to a background thread that stops it once drained.
