@@ -50,6 +50,7 @@ final class RawSocket: Sendable {
         return true
     }
 
+    @discardableResult
     func send(_ text: String) -> Bool { send(Array(text.utf8)) }
 
     /// Reads until the server closes (or the receive timeout); nil on a reset or timeout with nothing read.
