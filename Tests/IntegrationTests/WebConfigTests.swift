@@ -50,6 +50,22 @@ struct WebConfigTests {
         #expect(try tls.curl(port: pgw.port, "/healthz", extra: ["--tlsv1.1", "--tls-max", "1.1"]).status == 0)
     }
 
+    @Test func aClientStuckInTheHandshakeIsCutAtTheRequestDeadline() throws {
+        let env = try TestEnvironment.load()
+        let tls = try TLSFixture(env)
+        let config = try tls.webConfig("tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n")
+        let pgw = try Self.start(env, webConfig: config, ["--webhook.allow-unauthenticated", "--web.request-timeout", "2s"])
+        defer { pgw.stop() }
+        // The first bytes of a TLS record header, then nothing: the handshake never completes.
+        let stuck = try RawSocket(port: pgw.port, receiveTimeoutSeconds: 20)
+        stuck.send([0x16, 0x03, 0x01])
+        let cut = eventually("the server closes the stuck handshake", timeout: .seconds(15)) { stuck.closedByPeer }
+        #expect(cut)
+        #expect(try tls.curl(port: pgw.port, "/healthz").status == 200)
+        let metrics = Metrics(text: try tls.curl(port: pgw.port, "/metrics").body)
+        #expect((metrics.value("pgwarden_http_requests_cut_total") ?? 0) >= 1)
+    }
+
     @Test func mutualTLSRefusesClientsWithoutAGoodCertificate() throws {
         let env = try TestEnvironment.load()
         let tls = try TLSFixture(env)

@@ -29,11 +29,15 @@ public final class HTTPServer: @unchecked Sendable {
     private let state = Mutex<ServerState>(ServerState())
     private let boundPort = Atomic<Int>(0)
 
-    /// A running daemon and the context its callbacks get.
+    /// A running daemon, the context its callbacks get, and its own duplicate of the listening
+    /// socket. libmicrohttpd closes the socket it is given when it fails to start or stops, so
+    /// each daemon gets a duplicate and the server keeps the original; a quiesced daemon hands its
+    /// duplicate back, closed only after the daemon has stopped (its threads may still use it).
     struct Running: @unchecked Sendable {
         // @unchecked: the daemon pointer is only used under the server's lock, by start/reload/stop.
         let daemon: OpaquePointer
         let context: DaemonContext
+        let listenCopy: Int32
     }
 
     struct ServerState {
@@ -105,7 +109,12 @@ public final class HTTPServer: @unchecked Sendable {
                 throw HTTPServerError(description: "libmicrohttpd refused to start with the new web configuration"
                     + (web.tls != nil ? " (check the TLS certificate and key)" : ""))
             }
-            _ = MHD_quiesce_daemon(old.daemon)
+            guard MHD_quiesce_daemon(old.daemon) >= 0 else {
+                // Cannot happen with an internal thread and ITC; keep the old daemon serving.
+                _ = MHD_quiesce_daemon(fresh.daemon)
+                terminate(fresh, quiesced: true)
+                throw HTTPServerError(description: "libmicrohttpd could not hand over the listening socket")
+            }
             state.current = fresh
             state.draining.append(old)
         }
@@ -145,44 +154,51 @@ public final class HTTPServer: @unchecked Sendable {
             return true
         }
         guard stillHeld else { return }
-        terminate(old)
+        terminate(old, quiesced: true)
     }
 
     /// Stops accepting, lets the requests being handled finish, and closes the socket.
     public func stop() {
-        let (current, draining) = state.withLock { state -> (Running?, [Running]) in
+        let (current, draining, listenFD) = state.withLock { state -> (Running?, [Running], Int32) in
             defer {
                 state.current = nil
                 state.draining = []
                 state.listenFD = -1
             }
-            return (state.current, state.draining)
+            return (state.current, state.draining, state.listenFD)
         }
-        for old in draining { terminate(old) }
-        if let current { terminate(current) }
+        for old in draining { terminate(old, quiesced: true) }
+        if let current { terminate(current, quiesced: false) }
+        if listenFD >= 0 { close(listenFD) }
         watch.stop()
         for pool in workers.values { pool.stop() }
         hashing.stop()
     }
 
     /// MHD_stop_daemon panics on suspended connections: refuse new suspensions, wait for the
-    /// workers to resume the ones they hold, then stop. The daemon closes the listening socket
-    /// unless it was quiesced.
-    private func terminate(_ running: Running) {
+    /// workers to resume the ones they hold, then stop. The daemon closes its copy of the
+    /// listening socket unless it was quiesced, in which case it is closed here, after the stop.
+    private func terminate(_ running: Running, quiesced: Bool) {
         running.context.stopping.store(true, ordering: .sequentiallyConsistent)
         var pause = timespec(tv_sec: 0, tv_nsec: 10_000_000)
         while running.context.suspended.load(ordering: .sequentiallyConsistent) > 0 { nanosleep(&pause, nil) }
         MHD_stop_daemon(running.daemon)
+        if quiesced { close(running.listenCopy) }
         Unmanaged.passUnretained(running.context).release()
     }
 
-    /// Starts a daemon on `fd` serving under `web`; nil when libmicrohttpd refuses.
+    /// Starts a daemon on a duplicate of `fd` serving under `web`; nil when libmicrohttpd
+    /// refuses. After a refusal the duplicate is left alone: libmicrohttpd closes it on most
+    /// failure paths, and closing it again could close a descriptor another thread just opened
+    /// (at worst one duplicate of the socket pgwarden holds anyway stays open).
     private func launch(fd: Int32, web: WebConfig) -> Running? {
+        let copy = fcntl(fd, F_DUPFD_CLOEXEC, 0)
+        guard copy >= 0 else { return nil }
         let context = DaemonContext(server: self, web: web)
         let retained = Unmanaged.passRetained(context).toOpaque()
         let tls = context.tlsStrings
         var config = pgw_mhd_config(
-            listen_fd: fd, handler: accessHandler, handler_cls: retained,
+            listen_fd: copy, handler: accessHandler, handler_cls: retained,
             completed: requestCompleted, completed_cls: retained,
             notify: connectionNotified, notify_cls: retained,
             thread_pool_size: UInt32(limits.pollingThreads), connection_limit: UInt32(limits.maxConnections),
@@ -195,7 +211,7 @@ public final class HTTPServer: @unchecked Sendable {
             Unmanaged<DaemonContext>.fromOpaque(retained).release()
             return nil
         }
-        return Running(daemon: daemon, context: context)
+        return Running(daemon: daemon, context: context, listenCopy: copy)
     }
 
     deinit { stop() }
