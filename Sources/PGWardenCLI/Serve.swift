@@ -66,6 +66,20 @@ struct Serve: Subcommand {
                 + "carries one Authorization header, so Alertmanager cannot send both; use TLS client certificates for the web "
                 + "layer, or --webhook.basic-auth-user with the same user and password as a basic_auth_users entry")
         }
+        if let users = initialWeb.users, webhook.configFile != nil, let user = webhook.basicUser,
+           let passwordFile = webhook.basicPasswordFile {
+            let password: String
+            do {
+                password = try readSecretFile(passwordFile, flag: "--webhook.basic-auth-password-file")
+            } catch {
+                throw RuntimeError("\(error)")
+            }
+            guard users.accepts(user: user, password: password) else {
+                throw RuntimeError("--webhook.basic-auth-user '\(user)' with its password is not one of basic_auth_users in "
+                    + "--web.config.file: a request carries one Authorization header, so no webhook request could pass both; "
+                    + "use the same user and password in both")
+            }
+        }
         let hooks = try webhook.makeHandler(settings: settings, ownBackends: ownBackends, logger: logger)
         let serving = ServerHolder()
         let scraper = Scraper(database: database, options: CollectorOptions(includeApplicationName: applicationNameLabel),

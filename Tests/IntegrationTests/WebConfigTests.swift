@@ -156,6 +156,14 @@ struct WebConfigTests {
                                         "--web.listen-address", "127.0.0.1:0"])
         #expect(run.status == 1)
         #expect(run.output.contains("--webhook.token-file cannot be combined with basic_auth_users"))
+        // Webhook basic auth whose password is not the web user's: no request could pass both.
+        let passwordPath = tls.path("password")
+        try "not-s3cret\n".write(toFile: passwordPath, atomically: true, encoding: .utf8)
+        let mismatch = try runPGWarden(env, ["--dsn", env.dsn(), "--config.file", "\(HTTPEdgeTests.repository)/examples/pgwarden.yml",
+                                             "--webhook.basic-auth-user", "alice", "--webhook.basic-auth-password-file", passwordPath,
+                                             "--web.config.file", config, "--web.listen-address", "127.0.0.1:0"])
+        #expect(mismatch.status == 1)
+        #expect(mismatch.output.contains("is not one of basic_auth_users"), "\(mismatch.output)")
     }
 
     @Test(arguments: [

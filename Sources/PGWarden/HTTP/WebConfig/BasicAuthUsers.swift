@@ -62,6 +62,15 @@ public final class BasicAuthUsers: Sendable {
     /// Runs bcrypt (slow: call it off the polling threads) and caches a success.
     public func verify(_ authorization: String?) -> Bool {
         guard let credentials = Self.credentials(authorization) else { return false }
+        return verify(credentials)
+    }
+
+    /// Whether this user and password would pass (start-up checks; runs bcrypt).
+    public func accepts(user: String, password: String) -> Bool {
+        verify(Credentials(user: Array(user.utf8), password: Array(password.utf8)))
+    }
+
+    private func verify(_ credentials: Credentials) -> Bool {
         if cache.withLock({ $0.contains(credentials) }) { return true }
         let known = hashes[credentials.user]
         let hash = known ?? Self.decoyHash
