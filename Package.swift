@@ -21,6 +21,7 @@ let package = Package(
             pkgConfig: "yaml-0.1",
             providers: [.apt(["libyaml-dev"])]
         ),
+        .target(name: "CBuildInfo", exclude: ["generated"]),
         .target(
             name: "CMicroHTTPD",
             linkerSettings: [.linkedLibrary("microhttpd")]
@@ -31,6 +32,7 @@ let package = Package(
                 "CLibPQ",
                 "CMicroHTTPD",
                 "CYAML",
+                "CBuildInfo",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -47,7 +47,7 @@ public enum PGWardenCommand {
                 return printHelp(named ? command.spec : root)
             }
             if flags.versionRequested {
-                print(PGWardenVersion.current)
+                print(BuildInfo.versionText)
                 return 0
             }
             try command.init(flags).run()
