@@ -44,9 +44,10 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "pgwarden", dependencies: ["PGWardenCLI"]),
-        .testTarget(name: "PGWardenTests", dependencies: ["PGWarden"], resources: [.copy("Fixtures")]),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "PGWardenTests", dependencies: ["PGWarden", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PGWardenCLITests", dependencies: ["PGWardenCLI", "PGWarden"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["PGWarden"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["PGWarden", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

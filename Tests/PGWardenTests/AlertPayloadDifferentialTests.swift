@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import PGWarden
 
 /// AlertNotification.decode (JSONReader) against the decoding it replaced: Foundation's
