@@ -44,7 +44,7 @@ let package = Package(
         .executableTarget(name: "pgwarden", dependencies: ["PGWardenCLI"]),
         .testTarget(name: "PGWardenTests", dependencies: ["PGWarden"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PGWardenCLITests", dependencies: ["PGWardenCLI", "PGWarden"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["PGWarden"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["PGWarden", .product(name: "Logging", package: "swift-log")]),
     ],
     swiftLanguageModes: [.v6]
 )

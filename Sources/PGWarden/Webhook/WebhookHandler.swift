@@ -62,7 +62,7 @@ public final class WebhookHandler: Sendable {
 
     /// GET /actions?limit=N: the most recent records as JSON, newest last.
     func recentActions(_ request: HTTPRequest) -> HTTPResponse {
-        guard auth.accepts(request.header("authorization")) else { return unauthorized() }
+        guard auth.accepts(bytes: request.headerValueBytes("authorization")) else { return unauthorized() }
         var limit = 100
         if let text = request.queryItems["limit"] {
             guard let n = Int(text), n >= 0 else { return .error(400, "limit '\(text)' is not a whole number >= 0") }
@@ -74,7 +74,7 @@ public final class WebhookHandler: Sendable {
     }
 
     func handleNotification(_ request: HTTPRequest) -> HTTPResponse {
-        guard auth.accepts(request.header("authorization")) else { return unauthorized() }
+        guard auth.accepts(bytes: request.headerValueBytes("authorization")) else { return unauthorized() }
         let contentType = request.header("content-type")?.split(separator: ";").first?.trimmingCharacters() ?? ""
         guard contentType.lowercased() == "application/json" else {
             return .error(415, "Content-Type is '\(contentType)'; send application/json")
