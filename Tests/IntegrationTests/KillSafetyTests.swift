@@ -17,6 +17,42 @@ struct KillSafetyTests {
         return (s, try #require(start))
     }
 
+    /// A token file emptied, removed or made malformed and then SIGHUP: the old token no longer
+    /// works; the webhook and /actions answer 503 (credentials unavailable), act on nothing, and
+    /// a later SIGHUP with a good file restores service with the new token only.
+    @Test(arguments: ["emptied", "removed", "malformed"])
+    func aTokenFileThatCannotBeReReadRevokesTheToken(change: String) throws {
+        let fx = try AdminFixture()
+        defer { fx.cleanUp() }
+        let db = try fx.createDatabase()
+        let (s, _) = try Self.idleSession(fx, db: db)
+        let hook = try HookFixture(fx, policy: "rules:\n" + KillHookTests.idleRule(db: db))
+        func actions(_ token: String) throws -> RawResponse {
+            try HTTP.request(port: hook.pgw.port, path: "/actions", headers: ["Authorization": "Bearer \(token)"])
+        }
+        #expect(try actions(hook.token).status == 200)
+        switch change {
+        case "emptied": try "\n".write(toFile: hook.tokenPath, atomically: true, encoding: .utf8)
+        case "removed": try FileManager.default.removeItem(atPath: hook.tokenPath)
+        default: try "two words\n".write(toFile: hook.tokenPath, atomically: true, encoding: .utf8)
+        }
+        kill(hook.pgw.process.processIdentifier, SIGHUP)
+        try eventually("the old token is refused") { try actions(hook.token).status == 503 }
+        let refused = try actions(hook.token)
+        #expect(refused.body.contains("credentials are unavailable"), "\(refused.body)")
+        #expect(try actions("two words").status == 503)
+        let (status, _) = try hook.notify([HookFixture.alert(["alertname": "IdleTx"])])
+        #expect(status == 503)
+        #expect(try fx.state(of: s.pid) == "idle in transaction")
+        #expect(hook.pgw.log.contains("webhook credentials could not be re-read"))
+        #expect(try hook.pgw.scrape().value("pgwarden_webhook_requests_total", ["code": "503"]) == 1)
+
+        try "restored-\(hook.token)\n".write(toFile: hook.tokenPath, atomically: true, encoding: .utf8)
+        kill(hook.pgw.process.processIdentifier, SIGHUP)
+        try eventually("the new token is in force") { try actions("restored-\(hook.token)").status == 200 }
+        #expect(try actions(hook.token).status == 401, "the removed token stays removed")
+    }
+
     /// Secret files must be printable ASCII without blanks; start-up names the flag and the file.
     /// (The listen address is one this host does not have, so that a pgwarden that took the
     /// secret would exit at once too, instead of serving.)

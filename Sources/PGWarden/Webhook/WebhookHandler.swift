@@ -6,13 +6,20 @@ import Synchronization
 public final class WebhookHandler: Sendable {
     public let policies: PolicyStore
     public let runner: ActionRunner
-    private let credentials: Mutex<WebhookAuth>
+    private let credentials: Mutex<Credentials>
     /// Re-reads the secret files (nil when the credentials come from nowhere to re-read).
     private let loadCredentials: (@Sendable () throws -> WebhookAuth)?
     let logger: Logger
     let deadline: Duration
     /// --webhook.dry-run: report only, whatever the policy says.
     let forceDryRun: Bool
+
+    /// The credentials in force, or none since re-reading the secret files failed.
+    enum Credentials: Sendable {
+        case available(WebhookAuth)
+        /// The webhook and /actions answer 503 until a reload reads the files again.
+        case unavailable
+    }
 
     public static let maxBodyBytes = 1 << 20
 
@@ -23,7 +30,7 @@ public final class WebhookHandler: Sendable {
         self.forceDryRun = forceDryRun
         self.policies = policies
         self.runner = runner
-        self.credentials = Mutex(auth)
+        self.credentials = Mutex(.available(auth))
         self.loadCredentials = loadCredentials
         self.logger = logger
         self.deadline = deadline
@@ -39,20 +46,37 @@ public final class WebhookHandler: Sendable {
         ]
     }
 
-    var auth: WebhookAuth { credentials.withLock { $0 } }
+    /// The credentials in force; nil while they are unavailable.
+    var auth: WebhookAuth? {
+        credentials.withLock { if case .available(let auth) = $0 { auth } else { nil } }
+    }
 
-    /// SIGHUP: reloads the policy and re-reads the secret files. Each part that fails keeps what
-    /// was in force and logs why.
+    /// SIGHUP: reloads the policy and re-reads the secret files. A policy that fails keeps the
+    /// previous one. Secret files that fail (missing, empty, unreadable, malformed) revoke the
+    /// credentials in force: the operator who emptied or removed a token file meant to withdraw
+    /// that token, so the webhook answers 503 until a later SIGHUP reads good files.
     public func reload(logger: Logger) {
         policies.reload(logger: logger)
         guard let loadCredentials else { return }
         do {
             let fresh = try loadCredentials()
-            credentials.withLock { $0 = fresh }
+            credentials.withLock { $0 = .available(fresh) }
             logger.info("webhook credentials re-read")
         } catch {
-            logger.error("webhook credentials not re-read; the previous ones stay in force", metadata: ["error": "\(error)"])
+            credentials.withLock { $0 = .unavailable }
+            logger.error("webhook credentials could not be re-read; the webhook and /actions answer 503 until a SIGHUP reads them",
+                         metadata: ["error": "\(error)"])
         }
+    }
+
+    /// nil when the request's Authorization header (its bytes, as sent) is acceptable; the
+    /// response to send otherwise: 503 while there are no credentials, 401 for wrong ones.
+    func refusal(_ request: HTTPRequest) -> HTTPResponse? {
+        guard let auth else {
+            return .error(503, "the webhook's credentials are unavailable: the secret files could not be re-read at the last reload "
+                + "(pgwarden's log says why); fix them and send SIGHUP")
+        }
+        return auth.accepts(bytes: request.headerValueBytes("authorization")) ? nil : unauthorized()
     }
 
     func unauthorized() -> HTTPResponse {
@@ -62,7 +86,7 @@ public final class WebhookHandler: Sendable {
 
     /// GET /actions?limit=N: the most recent records as JSON, newest last.
     func recentActions(_ request: HTTPRequest) -> HTTPResponse {
-        guard auth.accepts(bytes: request.headerValueBytes("authorization")) else { return unauthorized() }
+        if let refusal = refusal(request) { return refusal }
         var limit = 100
         if let text = request.queryItems["limit"] {
             guard let n = Int(text), n >= 0 else { return .error(400, "limit '\(text)' is not a whole number >= 0") }
@@ -74,7 +98,7 @@ public final class WebhookHandler: Sendable {
     }
 
     func handleNotification(_ request: HTTPRequest) -> HTTPResponse {
-        guard auth.accepts(bytes: request.headerValueBytes("authorization")) else { return unauthorized() }
+        if let refusal = refusal(request) { return refusal }
         let contentType = request.header("content-type")?.split(separator: ";").first?.trimmingCharacters() ?? ""
         guard contentType.lowercased() == "application/json" else {
             return .error(415, "Content-Type is '\(contentType)'; send application/json")

@@ -1,0 +1,97 @@
+import Foundation
+import Logging
+import Synchronization
+import Testing
+@testable import PGWarden
+
+/// WebhookHandler on the paths that need no database: repeated alerts, alerts about another
+/// target, revoked credentials and credentials compared as bytes. Its database does not exist,
+/// so an alert that wrongly reached the kill path would answer 503, not 200.
+@Suite("WebhookHandler without a database")
+struct WebhookHandlerTests {
+    /// A rule for X; Y, Z and W match none.
+    static let policy = """
+        rules:
+          - name: x
+            match: {alertname: X}
+            action: terminate
+            states: ["idle in transaction"]
+        """
+
+    /// Secret re-reads under a test's control: a token, or an error.
+    final class Secrets: Sendable {
+        let current = Mutex<String?>("t1")
+        func load() throws -> WebhookAuth {
+            guard let token = current.withLock({ $0 }) else { throw ConfigError("--webhook.token-file /x: the file is empty; put the secret in it") }
+            return WebhookAuth(bearerToken: token)
+        }
+    }
+
+    static func handler(secrets: Secrets? = nil, auth: WebhookAuth = WebhookAuth(bearerToken: "t1")) throws -> WebhookHandler {
+        let scratch = try SecretFileTests.Scratch()
+        let path = try scratch.file("policy.yml", Array(policy.utf8))
+        let logger = Logger(label: "test")
+        let database = Database(settings: ConnectionSettings(dsn: "host=/nonexistent/pgwarden-test dbname=x",
+                                                             connectTimeout: .milliseconds(100)))
+        let runner = ActionRunner(killer: Killer(database: database), log: ActionLog(logger: logger), logger: logger)
+        var load: (@Sendable () throws -> WebhookAuth)?
+        if let secrets { load = { try secrets.load() } }
+        return WebhookHandler(policies: try PolicyStore(path: path), runner: runner, auth: auth,
+                              loadCredentials: load, logger: logger)
+    }
+
+    /// One alert: `{"status":…,"labels":{…},"fingerprint":…}` (no fingerprint when nil).
+    static func alert(_ labels: [String: String], fingerprint: String? = nil, status: String = "firing") -> String {
+        let pairs = labels.sorted { $0.key < $1.key }.map { "\(JSONText.quote($0.key)):\(JSONText.quote($0.value))" }
+        return "{\"status\":\"\(status)\",\"labels\":{" + pairs.joined(separator: ",") + "}"
+            + (fingerprint.map { ",\"fingerprint\":\(JSONText.quote($0))" } ?? "") + "}"
+    }
+
+    static func request(_ alerts: [String], authorization: [UInt8] = Array("Bearer t1".utf8)) -> HTTPRequest {
+        let body = "{\"version\":\"4\",\"status\":\"firing\",\"alerts\":[" + alerts.joined(separator: ",") + "]}"
+        return HTTPRequest(method: "POST", path: "/webhook", headers: ["content-type": "application/json"],
+                           headerBytes: ["content-type": Array("application/json".utf8), "authorization": authorization],
+                           body: Array(body.utf8))
+    }
+
+    /// The outcome and reason of every alert of a 200 response.
+    static func outcomes(_ response: HTTPResponse) -> [(outcome: String, reason: String?)] {
+        let json = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
+        return (json?["alerts"] as? [[String: Any]] ?? []).map { ($0["outcome"] as? String ?? "?", $0["reason"] as? String) }
+    }
+
+    static func alertsCounted(_ handler: WebhookHandler, _ outcome: String) -> Double? {
+        handler.runner.log.families().first { $0.name == "pgwarden_webhook_alerts_total" }?
+            .samples.first { $0.labels.contains { $0 == ("outcome", outcome) } }?.value
+    }
+
+    /// A failed re-read revokes: 503 on the webhook and /actions, whatever the request carries,
+    /// until a re-read succeeds; then only the new token works.
+    @Test func failedSecretReReadRevokesTheCredentials() throws {
+        let secrets = Secrets()
+        let h = try Self.handler(secrets: secrets)
+        let notification = [Self.alert(["alertname": "Y"])]
+        #expect(h.handleNotification(Self.request(notification)).status == 200)
+        secrets.current.withLock { $0 = nil }
+        h.reload(logger: Logger(label: "test"))
+        for token in ["t1", "t2", ""] {
+            let response = h.handleNotification(Self.request(notification, authorization: Array("Bearer \(token)".utf8)))
+            #expect(response.status == 503)
+            #expect(String(decoding: response.body, as: UTF8.self).contains("credentials are unavailable"))
+        }
+        let actions = h.recentActions(HTTPRequest(method: "GET", path: "/actions", headers: ["authorization": "Bearer t1"]))
+        #expect(actions.status == 503)
+        secrets.current.withLock { $0 = "t2" }
+        h.reload(logger: Logger(label: "test"))
+        #expect(h.handleNotification(Self.request(notification, authorization: Array("Bearer t2".utf8))).status == 200)
+        #expect(h.handleNotification(Self.request(notification)).status == 401)
+    }
+
+    /// The handler compares the Authorization header's bytes, not its decoded text.
+    @Test func authorizationIsComparedAsSent() throws {
+        let h = try Self.handler(auth: WebhookAuth(bearerToken: "t\u{FFFD}"))
+        let notification = [Self.alert(["alertname": "Y"])]
+        #expect(h.handleNotification(Self.request(notification, authorization: Array("Bearer t".utf8) + [0xFF])).status == 401)
+        #expect(h.handleNotification(Self.request(notification, authorization: Array("Bearer t\u{FFFD}".utf8))).status == 200)
+    }
+}
