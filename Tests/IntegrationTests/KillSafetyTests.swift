@@ -17,6 +17,40 @@ struct KillSafetyTests {
         return (s, try #require(start))
     }
 
+    /// `backend_start` values Swift's `Double(_:)` reads but that are no backend's start: NaN
+    /// passed the old pid-reuse guard (every comparison with NaN is false) and ended whatever
+    /// held the pid. Each must leave the session alone and say why.
+    @Test func pidAddressedAlertWithHostileBackendStartSignalsNothing() throws {
+        let fx = try AdminFixture()
+        defer { fx.cleanUp() }
+        let db = try fx.createDatabase()
+        let (s, start) = try Self.idleSession(fx, db: db)
+        let hook = try HookFixture(fx, policy: "rules:\n" + KillHookTests.idleRule(db: db))
+        let pid = String(s.pid)
+        let cases: [(pid: String, start: String)] = [
+            (pid, "NaN"), (pid, "nan"), (pid, "-nan"), (pid, "inf"), (pid, "-inf"), (pid, "1e308"), (pid, "0x1p3"),
+            (pid, " " + start), (pid, start + " "), (pid, "+" + start), (pid, "0" + start), (pid, start + ".5"),
+            (pid, "1"), (pid, "99999999999"),
+            ("+" + pid, start), (" " + pid, start), ("0" + pid, start), (pid + ".0", start), ("NaN", start),
+        ]
+        for c in cases {
+            let (status, json) = try hook.notify([HookFixture.alert(["alertname": "IdleTx", "pid": c.pid, "backend_start": c.start])])
+            #expect(status == 200)
+            #expect(HookFixture.outcome(json) == "not addressable", "pid \(c.pid.debugDescription) backend_start \(c.start.debugDescription): \(json)")
+            #expect(HookFixture.sessions(json).isEmpty)
+            #expect(try fx.state(of: s.pid) == "idle in transaction", "after pid \(c.pid.debugDescription) backend_start \(c.start.debugDescription)")
+        }
+        let m = try hook.pgw.scrape()
+        #expect(m.all("pgwarden_actions_total").isEmpty)
+        #expect(m.value("pgwarden_webhook_alerts_total", ["outcome": "not addressable"]) == Double(cases.count))
+        #expect(hook.pgw.log.contains(#"the alert's backend_start label \"NaN\" is not Unix seconds"#), "the log says why")
+
+        // The control: the session's own pid and backend_start do address it.
+        let (_, json) = try hook.notify([HookFixture.alert(["alertname": "IdleTx", "pid": pid, "backend_start": start])])
+        #expect(HookFixture.results(json)[s.pid] == "success")
+        #expect(s.wasTerminated())
+    }
+
     /// A token file emptied, removed or made malformed and then SIGHUP: the old token no longer
     /// works; the webhook and /actions answer 503 (credentials unavailable), act on nothing, and
     /// a later SIGHUP with a good file restores service with the new token only.

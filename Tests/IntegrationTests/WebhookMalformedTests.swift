@@ -224,6 +224,13 @@ struct WebhookCase: Sendable, CustomTestStringConvertible {
         return Array(text[..<range.lowerBound].utf8) + bytes + Array(text[range.upperBound...].utf8)
     }
 
+    /// The valid notification, its one alert addressed to the canary by these pid and
+    /// backend_start labels (the canary's own pid and backend_start when nil).
+    static func addressed(_ t: WebhookTarget, pid: String? = nil, backendStart: String? = nil) -> String {
+        J.notification(t, ["alerts": "[" + J.alert(t, ["labels": J.labels(t, ["pid": J.q(pid ?? String(t.pid)),
+                                                                             "backend_start": J.q(backendStart ?? t.backendStart)])]) + "]"])
+    }
+
     /// Alerts: the valid CanaryAlert first, then `second`: a notification rejected as a whole.
     static func afterValidAlert(_ t: WebhookTarget, _ second: String) -> String {
         J.notification(t, ["alerts": "[" + J.alert(t) + "," + second + "]"])
@@ -338,6 +345,21 @@ struct WebhookCase: Sendable, CustomTestStringConvertible {
             J.notification(t, ["alerts": "[" + Array(repeating: J.alert(t), count: 1001).joined(separator: ",") + "]"])
         },
         // 200: valid notifications that must not kill.
+        // A pid-addressed alert whose pid or backend_start is not a plain decimal number, or not
+        // a plausible start: NaN passed the old pid-reuse guard, and Int32 read "+pid" and "0pid".
+        text("backend_start NaN for the canary's pid", 200, mentions: #""outcome":"not addressable""#) { t in addressed(t, backendStart: "NaN") },
+        text("backend_start -nan for the canary's pid", 200, mentions: #""outcome":"not addressable""#) { t in addressed(t, backendStart: "-nan") },
+        text("backend_start inf for the canary's pid", 200, mentions: #""outcome":"not addressable""#) { t in addressed(t, backendStart: "inf") },
+        text("backend_start 1e308 for the canary's pid", 200, mentions: #""outcome":"not addressable""#) { t in addressed(t, backendStart: "1e308") },
+        text("backend_start 0x1p3 for the canary's pid", 200, mentions: #""outcome":"not addressable""#) { t in addressed(t, backendStart: "0x1p3") },
+        text("backend_start in the far future", 200, mentions: #""outcome":"not addressable""#) { t in addressed(t, backendStart: "9999999999") },
+        text("canary's backend_start with a leading blank", 200, mentions: #""outcome":"not addressable""#) { t in
+            addressed(t, backendStart: " " + t.backendStart)
+        },
+        text("canary's pid with a plus sign", 200, mentions: #""outcome":"not addressable""#) { t in addressed(t, pid: "+\(t.pid)") },
+        text("canary's pid with a leading zero", 200, mentions: #""outcome":"not addressable""#) { t in addressed(t, pid: "0\(t.pid)") },
+        text("canary's pid with a trailing blank", 200, mentions: #""outcome":"not addressable""#) { t in addressed(t, pid: "\(t.pid) ") },
+        text("pid NaN", 200, mentions: #""outcome":"not addressable""#) { t in addressed(t, pid: "NaN") },
         text("valid, but its alert matches no rule", 200, mentions: #""outcome":"nothing matched""#) { t in
             J.notMatching(t)
         },

@@ -6,7 +6,8 @@ public enum AlertOutcome: String, Sendable, CaseIterable, Comparable {
     /// No rule answers the alert.
     case nothingMatched = "nothing matched"
     /// A rule answers it, but its labels cannot narrow the sessions safely (a pid without its
-    /// backend_start, a value that is not a number); nothing is done.
+    /// backend_start, a pid or backend_start that is not a plain decimal number, an implausible
+    /// backend_start); nothing is done.
     case notAddressable = "not addressable"
     /// The rule's selection found no session.
     case noMatchingSessions = "no matching sessions"
