@@ -51,6 +51,41 @@ struct KillSafetyTests {
         #expect(s.wasTerminated())
     }
 
+    /// One notification carrying the same firing alert five times (three copies by fingerprint,
+    /// two with made-up fingerprints) gets the rule's per-alert cap once, not five times.
+    @Test func repeatedAlertInOneNotificationGetsThePerAlertCapOnce() throws {
+        let fx = try AdminFixture()
+        defer { fx.cleanUp() }
+        let db = try fx.createDatabase()
+        let role = try fx.createRole()
+        var sessions: [TestSession] = []
+        for _ in 0..<6 {
+            let s = try fx.connect(role: role, database: db)
+            try s.idleInTransaction()
+            sessions.append(s)
+        }
+        Thread.sleep(forTimeInterval: 1.2)
+        let hook = try HookFixture(fx, policy: "rules:\n" + KillHookTests.idleRule(
+            db: db, extra: "    max_sessions_per_alert: 2\n    max_sessions_per_minute: 100"))
+        let labels = ["alertname": "IdleTx", "datname": db]
+        let alerts = [HookFixture.alert(labels, fingerprint: "same"), HookFixture.alert(labels, fingerprint: "same"),
+                      HookFixture.alert(labels, fingerprint: "same"), HookFixture.alert(labels, fingerprint: "other-1"),
+                      HookFixture.alert(labels, fingerprint: "other-2")]
+        let (status, json) = try hook.notify(alerts)
+        #expect(status == 200)
+        let outcomes = (json["alerts"] as? [[String: Any]] ?? []).map { $0["outcome"] as? String }
+        #expect(outcomes == ["acted", "duplicate", "duplicate", "duplicate", "duplicate"], "\(json)")
+        let signalled = (0..<5).flatMap { HookFixture.sessions(json, alert: $0) }.filter { $0["result"] as? String == "success" }
+        #expect(signalled.count == 2)
+        let ended = signalled.compactMap { ($0["pid"] as? Int).map(Int32.init) }
+        try eventually("the two signalled sessions have exited") { try !ended.contains { try fx.exists($0) } }
+        let alive = try sessions.filter { try fx.state(of: $0.pid) == "idle in transaction" }
+        #expect(alive.count == 4, "at most max_sessions_per_alert sessions ended")
+        let m = try hook.pgw.scrape()
+        #expect(m.value("pgwarden_actions_total", ["rule": "idle-tx", "action": "terminate", "result": "success"]) == 2)
+        #expect(m.value("pgwarden_webhook_alerts_total", ["outcome": "duplicate"]) == 4)
+    }
+
     /// A token file emptied, removed or made malformed and then SIGHUP: the old token no longer
     /// works; the webhook and /actions answer 503 (credentials unavailable), act on nothing, and
     /// a later SIGHUP with a good file restores service with the new token only.

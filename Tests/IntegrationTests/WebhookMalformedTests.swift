@@ -360,6 +360,15 @@ struct WebhookCase: Sendable, CustomTestStringConvertible {
         text("canary's pid with a leading zero", 200, mentions: #""outcome":"not addressable""#) { t in addressed(t, pid: "0\(t.pid)") },
         text("canary's pid with a trailing blank", 200, mentions: #""outcome":"not addressable""#) { t in addressed(t, pid: "\(t.pid) ") },
         text("pid NaN", 200, mentions: #""outcome":"not addressable""#) { t in addressed(t, pid: "NaN") },
+        // The firing alert after a resolved copy of itself (same fingerprint, then same labels
+        // under another fingerprint): a copy is handled once, as its first occurrence said.
+        text("the firing CanaryAlert after a resolved copy", 200, mentions: #""outcome":"duplicate""#) { t in
+            J.notification(t, ["alerts": "[" + J.alert(t, ["status": J.q("resolved")]) + "," + J.alert(t) + "]"])
+        },
+        text("the firing CanaryAlert after a resolved copy under another fingerprint", 200, mentions: #""outcome":"duplicate""#) { t in
+            J.notification(t, ["alerts": "[" + J.alert(t, ["status": J.q("resolved"), "fingerprint": J.q("another")]) + ","
+                + J.alert(t) + "]"])
+        },
         text("valid, but its alert matches no rule", 200, mentions: #""outcome":"nothing matched""#) { t in
             J.notMatching(t)
         },

@@ -65,6 +65,41 @@ struct WebhookHandlerTests {
             .samples.first { $0.labels.contains { $0 == ("outcome", outcome) } }?.value
     }
 
+    /// Copies, by fingerprint or by labels, are handled once; the copies get `duplicate`.
+    @Test func repeatedAlertsAreHandledOnce() throws {
+        let h = try Self.handler()
+        let response = h.handleNotification(Self.request([
+            Self.alert(["alertname": "Y", "datname": "a"], fingerprint: "f1"),
+            Self.alert(["alertname": "Y", "datname": "a"], fingerprint: "f1"),      // same fingerprint and labels
+            Self.alert(["alertname": "Y", "datname": "a"], fingerprint: "f2"),      // same labels, made-up fingerprint
+            Self.alert(["alertname": "Z"], fingerprint: "f1"),                      // same fingerprint, other labels
+            Self.alert(["alertname": "Y", "datname": "a"], fingerprint: ""),        // empty fingerprint: by labels
+            Self.alert(["alertname": "Y", "datname": "a"], status: "resolved"),     // no fingerprint: by labels
+            Self.alert(["alertname": "Y", "datname": "b"]),                         // another alert
+            Self.alert(["alertname": "Y", "datname": "b"]),                         // its copy, no fingerprint
+            Self.alert(["alertname": "Y", "datname": "a\u{301}"], fingerprint: "f3"), // labels differ as bytes only
+        ]))
+        #expect(response.status == 200, "\(String(decoding: response.body, as: UTF8.self))")
+        let outcomes = Self.outcomes(response)
+        #expect(outcomes.map(\.outcome) == ["nothing matched", "duplicate", "duplicate", "duplicate", "duplicate", "duplicate",
+                                            "nothing matched", "duplicate", "nothing matched"])
+        #expect(outcomes[1].reason == "the same alert as alerts[0] of this notification (same fingerprint); an alert is handled once per notification")
+        #expect(outcomes[2].reason?.contains("alerts[0] of this notification (same labels)") == true)
+        #expect(outcomes[7].reason?.contains("alerts[6]") == true)
+        #expect(Self.alertsCounted(h, "duplicate") == 6)
+        #expect(Self.alertsCounted(h, "nothing matched") == 3)
+    }
+
+    /// The label set is the identity as bytes: canonically equivalent values are different alerts.
+    @Test func seenAlertsCompareLabelsAsBytes() {
+        var seen = SeenAlerts()
+        let nfc = AlertNotification.Alert(status: "firing", labels: ["alertname": "X", "usename": "caf\u{E9}"])
+        let nfd = AlertNotification.Alert(status: "firing", labels: ["alertname": "X", "usename": "cafe\u{301}"])
+        #expect(seen.earlier(nfc, index: 0) == nil)
+        #expect(seen.earlier(nfd, index: 1) == nil)
+        #expect(seen.earlier(nfd, index: 2) == SeenAlerts.Earlier(index: 1, sameFingerprint: false))
+    }
+
     /// A failed re-read revokes: 503 on the webhook and /actions, whatever the request carries,
     /// until a re-read succeeds; then only the new token works.
     @Test func failedSecretReReadRevokesTheCredentials() throws {

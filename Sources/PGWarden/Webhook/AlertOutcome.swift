@@ -3,6 +3,9 @@
 public enum AlertOutcome: String, Sendable, CaseIterable, Comparable {
     /// The alert resolved; nothing is done.
     case resolved
+    /// The same alert (fingerprint or labels) appeared earlier in the notification; it is
+    /// handled once, so its copies cannot multiply a rule's per-alert cap.
+    case duplicate
     /// No rule answers the alert.
     case nothingMatched = "nothing matched"
     /// A rule answers it, but its labels cannot narrow the sessions safely (a pid without its

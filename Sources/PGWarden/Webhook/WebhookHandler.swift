@@ -113,7 +113,12 @@ public final class WebhookHandler: Sendable {
         let start = ContinuousClock.now
         let policy = policies.policy
         var results: [String] = []
-        for alert in notification.alerts {
+        var seen = SeenAlerts()
+        for (index, alert) in notification.alerts.enumerated() {
+            if let earlier = seen.earlier(alert, index: index) {
+                results.append(summary(alert, .duplicate, reason: SeenAlerts.reason(earlier)))
+                continue
+            }
             if start.duration(to: .now) >= deadline {
                 return .error(503, "the response deadline passed before every alert was handled; the rest will be handled when Alertmanager retries")
             }
@@ -133,33 +138,35 @@ public final class WebhookHandler: Sendable {
 
     /// Handles one alert and returns its JSON summary.
     func handle(_ alert: AlertNotification.Alert, policy: Policy) throws -> String {
-        let alertname = alert.labels["alertname"] ?? ""
-        let ref = AlertRef(alertname: alertname, fingerprint: alert.fingerprint ?? "")
-        func summary(_ outcome: AlertOutcome, rule: String? = nil, dryRun: Bool = false, reason: String? = nil,
-                     records: [ActionRecord] = []) -> String {
-            runner.log.countAlert(outcome)
-            var fields = ["\"alertname\":\(JSONText.quote(alertname))", "\"fingerprint\":\(JSONText.quote(ref.fingerprint))",
-                          "\"status\":\(JSONText.quote(alert.status))", "\"outcome\":\(JSONText.quote(outcome.rawValue))"]
-            if let rule { fields.append("\"rule\":\(JSONText.quote(rule))") }
-            if let reason { fields.append("\"reason\":\(JSONText.quote(reason))") }
-            fields.append("\"dry_run\":\(dryRun)")
-            fields.append("\"sessions\":[" + records.map(\.json).joined(separator: ",") + "]")
-            return "{" + fields.joined(separator: ",") + "}"
-        }
-        guard alert.status == "firing" else { return summary(.resolved) }
-        guard let rule = policy.rule(for: alert.labels) else { return summary(.nothingMatched) }
+        guard alert.status == "firing" else { return summary(alert, .resolved) }
+        guard let rule = policy.rule(for: alert.labels) else { return summary(alert, .nothingMatched) }
         let selection = Selection.narrowing(rule.sessions, by: alert.labels)
         let dryRun = forceDryRun || policy.dryRun || rule.dryRun
+        let ref = AlertRef(alertname: alert.labels["alertname"] ?? "", fingerprint: alert.fingerprint ?? "")
         if let reason = selection.unusableReason {
             logger.warning("alert not acted on", metadata: ["rule": "\(rule.name)", "alert.fingerprint": "\(ref.fingerprint)", "reason": "\(reason)"])
-            return summary(.notAddressable, rule: rule.name, dryRun: dryRun, reason: reason)
+            return summary(alert, .notAddressable, rule: rule.name, dryRun: dryRun, reason: reason)
         }
         let records = try runner.run(rule: rule, selection: selection, protectedRoles: policy.protectedRoles,
                                      dryRun: dryRun, alert: ref)
         let outcome: AlertOutcome = records.isEmpty ? .noMatchingSessions
             : records.contains { $0.result.acted } ? (dryRun ? .dryRun : .acted)
             : .nothingActedOn
-        return summary(outcome, rule: rule.name, dryRun: dryRun, records: records)
+        return summary(alert, outcome, rule: rule.name, dryRun: dryRun, records: records)
+    }
+
+    /// Counts an alert's outcome and returns its JSON summary.
+    func summary(_ alert: AlertNotification.Alert, _ outcome: AlertOutcome, rule: String? = nil, dryRun: Bool = false,
+                 reason: String? = nil, records: [ActionRecord] = []) -> String {
+        runner.log.countAlert(outcome)
+        var fields = ["\"alertname\":\(JSONText.quote(alert.labels["alertname"] ?? ""))",
+                      "\"fingerprint\":\(JSONText.quote(alert.fingerprint ?? ""))",
+                      "\"status\":\(JSONText.quote(alert.status))", "\"outcome\":\(JSONText.quote(outcome.rawValue))"]
+        if let rule { fields.append("\"rule\":\(JSONText.quote(rule))") }
+        if let reason { fields.append("\"reason\":\(JSONText.quote(reason))") }
+        fields.append("\"dry_run\":\(dryRun)")
+        fields.append("\"sessions\":[" + records.map(\.json).joined(separator: ",") + "]")
+        return "{" + fields.joined(separator: ",") + "}"
     }
 }
 
