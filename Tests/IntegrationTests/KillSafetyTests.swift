@@ -86,6 +86,39 @@ struct KillSafetyTests {
         #expect(m.value("pgwarden_webhook_alerts_total", ["outcome": "duplicate"]) == 4)
     }
 
+    /// With --target.name db1, a firing alert about db2, or naming no server, acts on nothing;
+    /// one about db1 acts. Without --target.name, start-up warns.
+    @Test func alertsAboutAnotherTargetActOnNothing() throws {
+        let fx = try AdminFixture()
+        defer { fx.cleanUp() }
+        let db = try fx.createDatabase()
+        let (s, _) = try Self.idleSession(fx, db: db)
+        let hook = try HookFixture(fx, policy: "rules:\n" + KillHookTests.idleRule(db: db), extraArguments: ["--target.name", "db1"])
+        #expect(!hook.pgw.log.contains("no --target.name"))
+        for labels in [["instance": "db2"], [:], ["instance": ""], ["instance": "db1:9187"], ["server": "db1"]] {
+            let (status, json) = try hook.notify([HookFixture.alert(labels.merging(["alertname": "IdleTx"]) { $1 })])
+            #expect(status == 200)
+            #expect(HookFixture.outcome(json) == "other target", "\(labels): \(json)")
+            #expect(HookFixture.sessions(json).isEmpty)
+            #expect(try fx.state(of: s.pid) == "idle in transaction", "after \(labels)")
+        }
+        #expect(hook.pgw.log.contains("alert about another target not acted on"))
+        var m = try hook.pgw.scrape()
+        #expect(m.value("pgwarden_webhook_alerts_total", ["outcome": "other target"]) == 5)
+        #expect(m.all("pgwarden_actions_total").isEmpty)
+
+        let (status, json) = try hook.notify([HookFixture.alert(["alertname": "IdleTx", "instance": "db1"])])
+        #expect(status == 200)
+        #expect(HookFixture.outcome(json) == "acted", "\(json)")
+        #expect(HookFixture.results(json)[s.pid] == "success")
+        #expect(s.wasTerminated())
+        m = try hook.pgw.scrape()
+        #expect(m.value("pgwarden_webhook_alerts_total", ["outcome": "acted"]) == 1)
+
+        let anyTarget = try HookFixture(fx, policy: "rules:\n" + KillHookTests.idleRule(db: db))
+        #expect(anyTarget.pgw.log.contains("no --target.name: a firing alert about any server will act on the server pgwarden connects to"))
+    }
+
     /// A token file emptied, removed or made malformed and then SIGHUP: the old token no longer
     /// works; the webhook and /actions answer 503 (credentials unavailable), act on nothing, and
     /// a later SIGHUP with a good file restores service with the new token only.

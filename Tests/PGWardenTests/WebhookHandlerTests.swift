@@ -27,7 +27,8 @@ struct WebhookHandlerTests {
         }
     }
 
-    static func handler(secrets: Secrets? = nil, auth: WebhookAuth = WebhookAuth(bearerToken: "t1")) throws -> WebhookHandler {
+    static func handler(target: TargetIdentity? = nil, secrets: Secrets? = nil,
+                        auth: WebhookAuth = WebhookAuth(bearerToken: "t1")) throws -> WebhookHandler {
         let scratch = try SecretFileTests.Scratch()
         let path = try scratch.file("policy.yml", Array(policy.utf8))
         let logger = Logger(label: "test")
@@ -37,7 +38,7 @@ struct WebhookHandlerTests {
         var load: (@Sendable () throws -> WebhookAuth)?
         if let secrets { load = { try secrets.load() } }
         return WebhookHandler(policies: try PolicyStore(path: path), runner: runner, auth: auth,
-                              loadCredentials: load, logger: logger)
+                              loadCredentials: load, logger: logger, target: target)
     }
 
     /// One alert: `{"status":…,"labels":{…},"fingerprint":…}` (no fingerprint when nil).
@@ -81,6 +82,7 @@ struct WebhookHandlerTests {
         ]))
         #expect(response.status == 200, "\(String(decoding: response.body, as: UTF8.self))")
         let outcomes = Self.outcomes(response)
+        try #require(outcomes.count == 9)
         #expect(outcomes.map(\.outcome) == ["nothing matched", "duplicate", "duplicate", "duplicate", "duplicate", "duplicate",
                                             "nothing matched", "duplicate", "nothing matched"])
         #expect(outcomes[1].reason == "the same alert as alerts[0] of this notification (same fingerprint); an alert is handled once per notification")
@@ -98,6 +100,38 @@ struct WebhookHandlerTests {
         #expect(seen.earlier(nfc, index: 0) == nil)
         #expect(seen.earlier(nfd, index: 1) == nil)
         #expect(seen.earlier(nfd, index: 2) == SeenAlerts.Earlier(index: 1, sameFingerprint: false))
+    }
+
+    /// With --target.name, a firing alert about another server, or about none, acts on nothing,
+    /// even when a rule would answer it.
+    @Test func alertsAboutAnotherTargetActOnNothing() throws {
+        let h = try Self.handler(target: try TargetIdentity(name: "db1"))
+        let response = h.handleNotification(Self.request([
+            Self.alert(["alertname": "X", "instance": "db2"], fingerprint: "1"),
+            Self.alert(["alertname": "X"], fingerprint: "2"),
+            Self.alert(["alertname": "X", "instance": ""], fingerprint: "3"),
+            Self.alert(["alertname": "X", "instance": "db1 "], fingerprint: "4"),
+            Self.alert(["alertname": "X", "instance": "DB1"], fingerprint: "5"),
+            Self.alert(["alertname": "X", "instance": "db3"], fingerprint: "6", status: "resolved"),
+            Self.alert(["alertname": "Y", "instance": "db1"], fingerprint: "7"),
+        ]))
+        #expect(response.status == 200, "\(String(decoding: response.body, as: UTF8.self))")
+        let outcomes = Self.outcomes(response)
+        try #require(outcomes.count == 7)
+        #expect(outcomes.map(\.outcome) == ["other target", "other target", "other target", "other target", "other target",
+                                            "resolved", "nothing matched"])
+        #expect(outcomes[0].reason == #"its instance label is "db2"; this pgwarden acts only on alerts about "db1" (--target.name)"#)
+        #expect(outcomes[1].reason?.hasPrefix("it has no instance label") == true)
+        #expect(outcomes[2].reason?.hasPrefix("its instance label is empty") == true)
+        #expect(Self.alertsCounted(h, "other target") == 5)
+    }
+
+    /// Names compare as bytes: the same name in another normalization form is another server.
+    @Test func targetNameIsComparedAsBytes() throws {
+        let target = try TargetIdentity(name: "caf\u{E9}:9187", label: "server")
+        #expect(target.isAbout(["server": "caf\u{E9}:9187"]))
+        #expect(!target.isAbout(["server": "cafe\u{301}:9187"]))
+        #expect(!target.isAbout(["instance": "caf\u{E9}:9187"]))
     }
 
     /// A failed re-read revokes: 503 on the webhook and /actions, whatever the request carries,

@@ -6,6 +6,8 @@ public enum AlertOutcome: String, Sendable, CaseIterable, Comparable {
     /// The same alert (fingerprint or labels) appeared earlier in the notification; it is
     /// handled once, so its copies cannot multiply a rule's per-alert cap.
     case duplicate
+    /// The alert is about another server than --target.name (or names none); nothing is done.
+    case otherTarget = "other target"
     /// No rule answers the alert.
     case nothingMatched = "nothing matched"
     /// A rule answers it, but its labels cannot narrow the sessions safely (a pid without its

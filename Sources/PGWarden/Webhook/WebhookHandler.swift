@@ -13,6 +13,8 @@ public final class WebhookHandler: Sendable {
     let deadline: Duration
     /// --webhook.dry-run: report only, whatever the policy says.
     let forceDryRun: Bool
+    /// --target.name: the server this pgwarden acts on; nil acts on alerts about any server.
+    let target: TargetIdentity?
 
     /// The credentials in force, or none since re-reading the secret files failed.
     enum Credentials: Sendable {
@@ -23,11 +25,14 @@ public final class WebhookHandler: Sendable {
 
     public static let maxBodyBytes = 1 << 20
 
-    /// - Parameter loadCredentials: reads the credentials again on `reload` (secret rotation).
+    /// - Parameters:
+    ///   - loadCredentials: reads the credentials again on `reload` (secret rotation).
+    ///   - target: the server this pgwarden acts on (alerts about others act on nothing).
     public init(policies: PolicyStore, runner: ActionRunner, auth: WebhookAuth,
                 loadCredentials: (@Sendable () throws -> WebhookAuth)? = nil, logger: Logger,
-                deadline: Duration = .seconds(5), forceDryRun: Bool = false) {
+                deadline: Duration = .seconds(5), forceDryRun: Bool = false, target: TargetIdentity? = nil) {
         self.forceDryRun = forceDryRun
+        self.target = target
         self.policies = policies
         self.runner = runner
         self.credentials = Mutex(.available(auth))
@@ -139,6 +144,13 @@ public final class WebhookHandler: Sendable {
     /// Handles one alert and returns its JSON summary.
     func handle(_ alert: AlertNotification.Alert, policy: Policy) throws -> String {
         guard alert.status == "firing" else { return summary(alert, .resolved) }
+        if let target, !target.isAbout(alert.labels) {
+            let reason = target.reason(alert.labels)
+            logger.warning("alert about another target not acted on",
+                           metadata: ["alert.name": "\(alert.labels["alertname"] ?? "")", "alert.fingerprint": "\(alert.fingerprint ?? "")",
+                                      "reason": "\(reason)"])
+            return summary(alert, .otherTarget, reason: reason)
+        }
         guard let rule = policy.rule(for: alert.labels) else { return summary(alert, .nothingMatched) }
         let selection = Selection.narrowing(rule.sessions, by: alert.labels)
         let dryRun = forceDryRun || policy.dryRun || rule.dryRun
