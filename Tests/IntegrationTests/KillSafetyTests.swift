@@ -176,4 +176,28 @@ struct KillSafetyTests {
         #expect(spaced.output.contains("--webhook.basic-auth-password-file \(password): the secret has a blank"), "\(spaced.output)")
         #expect(!spaced.output.contains("pass word"), "the secret is not shown")
     }
+
+    /// A password in --dsn is visible in `ps`: start-up warns, without showing it. The same DSN
+    /// in DATA_SOURCE_NAME (not on the command line) gets no warning.
+    @Test func passwordInTheDSNFlagIsWarnedAbout() throws {
+        let env = try TestEnvironment.load()
+        let password = "pw-\(uniqueSuffix())"
+        let dsn = "host=\(env.host) port=\(env.port) user=postgres password=\(password) dbname=postgres connect_timeout=5"
+        let flagged = try PGWardenProcess(env, arguments: ["--dsn", dsn])
+        defer { flagged.stop() }
+        _ = try flagged.scrape()
+        #expect(flagged.log.contains("--dsn carries a password, which other users of this host can read in the process list (ps)"),
+                "\(flagged.log)")
+        #expect(!flagged.log.contains(password), "the password is not logged")
+        let fromEnvironment = try PGWardenProcess(env, arguments: [], environment: ["DATA_SOURCE_NAME": dsn])
+        defer { fromEnvironment.stop() }
+        _ = try fromEnvironment.scrape()
+        #expect(!fromEnvironment.log.contains("carries a password"))
+        let uri = try PGWardenProcess(env, arguments: ["--dsn", "postgresql://postgres:\(password)@\(env.host):\(env.port)/postgres"])
+        defer { uri.stop() }
+        #expect(uri.log.contains("--dsn carries a password"))
+        let manual = try runPGWarden(env, ["sessions", "--dsn", dsn, "--database", "nonexistent-\(uniqueSuffix())"])
+        #expect(manual.output.contains("--dsn carries a password"), "\(manual.output)")
+        #expect(!manual.output.contains(password))
+    }
 }
