@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "PGWardenTests", dependencies: ["PGWarden", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PGWardenCLITests", dependencies: ["PGWardenCLI", "PGWarden"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["PGWarden", "TestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["PGWarden", "TestSupport", .product(name: "Logging", package: "swift-log")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -121,6 +121,7 @@ struct Sessions: Subcommand {
     }
 
     func run() throws {
+        connection.warnIfPasswordOnCommandLine(bootstrapLogging(level: "warn", format: "logfmt"))
         let killer = Killer(database: Database(settings: connection.settings(environment: environment())))
         let selection = selectors.selection
         let rows: [SessionRow]
@@ -173,6 +174,7 @@ struct ManualAction {
     }
 
     func run(_ action: KillAction) throws {
+        connection.warnIfPasswordOnCommandLine(Logger(label: "pgwarden"))
         let killer = Killer(database: Database(settings: connection.settings(environment: environment())))
         let runner = ActionRunner(killer: killer, log: ActionLog(logger: Logger(label: "pgwarden.audit")), logger: Logger(label: "pgwarden"))
         let rule = Rule(name: "manual", match: AlertMatch(alertname: ""), action: action, sessions: selectors.selection.criteria,

@@ -71,7 +71,8 @@ public final class HTTPServer: @unchecked Sendable {
 
 /// Per-request state kept by libmicrohttpd between the calls of one request.
 final class RequestState {
-    var headers: [String: String] = [:]
+    /// Header values as the client sent them (names lowercased); decoded to text only for `HTTPRequest.headers`.
+    var headers: [String: [UInt8]] = [:]
     var body: [UInt8] = []
     var limit: Int = 0
     var tooLarge = false
@@ -98,7 +99,8 @@ private let accessHandler: MHD_AccessHandlerCallback = { cls, connection, url, m
             state.responded = true
             return dispatch(server, connection, methodText, path, state)
         }
-        if let length = state.headers["content-length"].flatMap(Int.init), length > state.limit {
+        if let length = state.headers["content-length"].flatMap({ Int(String(decoding: $0, as: UTF8.self)) }),
+           length > state.limit {
             state.responded = true
             return respond(server, connection, methodText, path,
                            .error(413, "request body of \(length) bytes is over the limit of \(state.limit) bytes; send a smaller request"))
@@ -139,8 +141,9 @@ private func dispatch(_ server: HTTPServer, _ connection: OpaquePointer, _ metho
     let arguments = QueryArguments()
     _ = MHD_get_connection_values(connection, .GET_ARGUMENT_KIND, collectArgument,
                                   Unmanaged.passUnretained(arguments).toOpaque())
-    let request = HTTPRequest(method: method, path: path, queryItems: arguments.items, headers: state.headers,
-                              body: state.body, clientAddress: address.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
+    let request = HTTPRequest(method: method, path: path, queryItems: arguments.items,
+                              headers: state.headers.mapValues { String(decoding: $0, as: UTF8.self) },
+                              headerBytes: state.headers, body: state.body, clientAddress: address.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
     state.body = []
     return respond(server, connection, method, path, server.handler.handle(request))
 }
@@ -171,16 +174,19 @@ private let requestCompleted: MHD_RequestCompletedCallback = { _, _, conCls, _ i
     conCls.pointee = nil
 }
 
-/// Copies one header into the request state (names lowercased).
+/// Copies one header into the request state: the name lowercased, the value's bytes as sent
+/// (`String(cString:)` would replace invalid UTF-8, making different values equal). A repeated
+/// header's values are joined with ", ".
 private let collectHeader: MHD_KeyValueIterator = { cls, _, key, value in
     guard let cls, let key else { return .YES }
     let state = Unmanaged<RequestState>.fromOpaque(cls).takeUnretainedValue()
     let name = String(cString: key).lowercased()
-    let text = value.map { String(cString: $0) } ?? ""
+    let bytes = value.map { Array(UnsafeBufferPointer(start: UnsafeRawPointer($0).assumingMemoryBound(to: UInt8.self),
+                                                      count: strlen($0))) } ?? []
     if let previous = state.headers[name] {
-        state.headers[name] = previous + ", " + text
+        state.headers[name] = previous + Array(", ".utf8) + bytes
     } else {
-        state.headers[name] = text
+        state.headers[name] = bytes
     }
     return .YES
 }
