@@ -18,8 +18,10 @@ struct ManualJSONTests {
         try victim.idleInTransaction()
         let su = try fx.connect(role: "postgres", database: db)
 
-        let listed = try runPGWarden(fx.env, ["sessions", "--dsn", fx.env.dsn(), "--database", db, "--output", "json"])
+        let listed = try runPGWarden(fx.env, ["sessions", "--dsn", fx.env.dsn(), "--database", db, "--output", "json"],
+                                     separateStandardError: true)
         #expect(listed.status == 0, "\(listed.output)")
+        #expect(listed.errors.contains("password"), "the --dsn password warning goes to standard error: \(listed.errors)")
         let document = try Self.parse(listed.output)
         let sessions = try #require(document["sessions"] as? [[String: Any]])
         #expect(document["count"] as? Int == 2 && sessions.count == 2)
@@ -37,7 +39,8 @@ struct ManualJSONTests {
         let superuser = try #require(sessions.first { $0["pid"] as? Int == Int(su.pid) })
         #expect((superuser["note"] as? String)?.hasPrefix("superuser") == true)
 
-        let done = try runPGWarden(fx.env, ["terminate", "--dsn", fx.env.dsn(), "--database", db, "--output", "json"])
+        let done = try runPGWarden(fx.env, ["terminate", "--dsn", fx.env.dsn(), "--database", db, "--output", "json"],
+                                   separateStandardError: true)
         #expect(done.status == 0, "\(done.output)")
         let result = try Self.parse(done.output)
         #expect(result["dry_run"] as? Bool == false)
