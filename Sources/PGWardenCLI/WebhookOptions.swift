@@ -20,6 +20,9 @@ struct WebhookOptions {
                help: "The name alerts give this server (in --webhook.target-label). With it, a firing alert about another server, or about none, acts on nothing."),
         .value("webhook.target-label", "label", help: "The alert label naming the server an alert is about (with --target.name).",
                default: TargetIdentity.defaultLabel),
+        .value("audit.file", "file",
+               help: "Append one JSON line per audit record (the fields of /actions, the alert's labels, query_id on 14+) to this file, mode 0600; SIGHUP reopens it."),
+        .toggle("audit.query-text", help: "Also record the first \(SessionRow.maxQueryText) characters of each session's query in --audit.file."),
     ]
 
     var configFile: String?
@@ -33,6 +36,9 @@ struct WebhookOptions {
     var dryRun: Bool
     /// --target.name with --webhook.target-label; nil: alerts about any server act on this one.
     var target: TargetIdentity?
+    /// --audit.file and --audit.query-text.
+    var auditFile: String?
+    var auditQueryText: Bool
 
     init(_ flags: ParsedFlags) throws(UsageError) {
         configFile = flags.value("config.file")
@@ -43,6 +49,15 @@ struct WebhookOptions {
         allowUnauthenticated = flags.isSet("webhook.allow-unauthenticated")
         maxBodyBytes = try flags.integer("webhook.max-body-bytes") ?? WebhookHandler.maxBodyBytes
         dryRun = flags.isSet("webhook.dry-run")
+        auditFile = flags.value("audit.file")
+        auditQueryText = flags.isSet("audit.query-text")
+        if auditQueryText && auditFile == nil {
+            throw UsageError("--audit.query-text only has an effect with --audit.file; give both or neither.")
+        }
+        if auditFile?.isEmpty == true { throw UsageError("--audit.file needs a file name.") }
+        if auditFile != nil && configFile == nil {
+            throw UsageError("--audit.file records the webhook's actions; it needs --config.file.")
+        }
         guard path.hasPrefix("/"), path != "/", path != "/healthz", path != "/actions" else {
             throw UsageError("--webhook.path '\(path)' must start with / and not be /, /healthz or /actions.")
         }
@@ -107,8 +122,15 @@ struct WebhookOptions {
         actionSettings.statementTimeout = min(settings.statementTimeout, deadline / 2)
         actionSettings.queryTimeout = actionSettings.statementTimeout + .milliseconds(500)
         actionSettings.connectTimeout = min(settings.connectTimeout, deadline / 2)
-        let runner = ActionRunner(killer: Killer(database: Database(settings: actionSettings, ownBackends: ownBackends)),
-                                  log: ActionLog(logger: Logger(label: "pgwarden.audit")), logger: logger)
+        let audit: AuditFile?
+        do {
+            audit = try auditFile.map { try AuditFile(path: $0, logger: logger) }
+        } catch {
+            throw RuntimeError("\(error)")
+        }
+        let runner = ActionRunner(killer: Killer(database: Database(settings: actionSettings, ownBackends: ownBackends),
+                                                 readsQueryText: auditQueryText),
+                                  log: ActionLog(logger: Logger(label: "pgwarden.audit"), audit: audit), logger: logger)
         var enabled: Logger.Metadata = ["config.file": "\(configFile)", "rules": "\(policy.rules.count)",
                                         "path": "\(path)", "dry_run": "\(policy.dryRun)"]
         if let target { enabled["target.name"] = "\(target.name)"; enabled["target.label"] = "\(target.label)" }

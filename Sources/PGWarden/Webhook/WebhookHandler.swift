@@ -62,6 +62,7 @@ public final class WebhookHandler: Sendable {
     /// that token, so the webhook answers 503 until a later SIGHUP reads good files.
     public func reload(logger: Logger) {
         policies.reload(logger: logger)
+        runner.log.audit?.reopen()
         guard let loadCredentials else { return }
         do {
             let fresh = try loadCredentials()
@@ -153,7 +154,7 @@ public final class WebhookHandler: Sendable {
         }
         guard let rule = policy.rule(for: alert.labels) else { return summary(alert, .nothingMatched) }
         let dryRun = forceDryRun || policy.dryRun || rule.dryRun
-        let ref = AlertRef(alertname: alert.labels["alertname"] ?? "", fingerprint: alert.fingerprint ?? "")
+        let ref = AlertRef(alertname: alert.labels["alertname"] ?? "", fingerprint: alert.fingerprint ?? "", labels: alert.labels)
         let missing = rule.missingLabels(alert.labels)
         if !missing.isEmpty {
             let reason = "the alert lacks, or carries empty, the label(s) \(missing.joined(separator: ", ")) that rule "
