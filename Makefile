@@ -5,11 +5,13 @@ SWIFT ?= swift
 
 build:
 	scripts/deps.sh build
+	scripts/stamp-build.sh
 	$(SWIFT) build
 
 # The installed binary: the Swift runtime and libstdc++ linked in, packed relocations (release/build.sh says why).
 release:
 	scripts/deps.sh build
+	scripts/stamp-build.sh
 	release/build.sh
 
 # Everything: unit and integration tests against a throwaway PostgreSQL, alert rule tests,

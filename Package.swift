@@ -21,6 +21,7 @@ let package = Package(
             pkgConfig: "yaml-0.1",
             providers: [.apt(["libyaml-dev"])]
         ),
+        .target(name: "CBuildInfo", exclude: ["generated"]),
         .target(
             name: "CMicroHTTPD",
             linkerSettings: [.linkedLibrary("microhttpd"), .linkedLibrary("gnutls"), .linkedLibrary("crypt")]
@@ -31,6 +32,7 @@ let package = Package(
                 "CLibPQ",
                 "CMicroHTTPD",
                 "CYAML",
+                "CBuildInfo",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -42,9 +44,10 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "pgwarden", dependencies: ["PGWardenCLI"]),
-        .testTarget(name: "PGWardenTests", dependencies: ["PGWarden"], resources: [.copy("Fixtures")]),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "PGWardenTests", dependencies: ["PGWarden", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PGWardenCLITests", dependencies: ["PGWardenCLI", "PGWarden"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["PGWarden"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["PGWarden", "TestSupport", .product(name: "Logging", package: "swift-log")]),
     ],
     swiftLanguageModes: [.v6]
 )

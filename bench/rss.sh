@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Peak resident memory (VmHWM, target <= 16 MB) of pgwarden serving /metrics against PostgreSQL
+# Peak resident memory (VmHWM; the bar: no higher than postgres_exporter's in bench/run.sh) of pgwarden serving /metrics against PostgreSQL
 # holding N sessions, exporter only and with the webhook enabled (Alertmanager POSTs).
 #   bench/rss.sh [BIN ...]        throwaway cluster + holder, measure each binary, tear down
 #                                 (no BIN: build .build/release/pgwarden with release/build.sh)
@@ -89,7 +89,7 @@ run_once() {  # run_once BIN MODE(exporter|webhook) -> prints VmHWM kB
   [ "$mode" = webhook ] && args=(--config.file "$work/policy.yml" --webhook.allow-unauthenticated)
   # shellcheck disable=SC2086
   env ${RUN_ENV:-} "$bin" --web.listen-address "127.0.0.1:$wport" \
-    --dsn "host=127.0.0.1 port=$port user=postgres password=postgres dbname=postgres${DSN_EXTRA:+ $DSN_EXTRA}" \
+    --dsn "host=127.0.0.1 port=$port user=postgres password=postgres dbname=postgres sslmode=disable gssencmode=disable${DSN_EXTRA:+ $DSN_EXTRA}" \
     "${args[@]}" ${EXTRA_ARGS:-} >"$work/pgwarden.log" 2>&1 &
   pid=$!
   echo "$pid" >"$work/pgwarden.pid"  # teardown stops it should this run fail half-way

@@ -65,7 +65,13 @@ else
   check "relative relocations are not packed with glibc $glibc < 2.36" not_relr
 fi
 
-version() { [ "$("$bin" --version)" = "$(sed -n 's/.*current = "\(.*\)".*/\1/p' Sources/PGWarden/Version.swift)" ]; }
+version() {
+  local text
+  text=$("$bin" --version) || return 1
+  echo "$text"
+  grep -qF "pgwarden, version $(sed -n 's/.*current = "\(.*\)".*/\1/p' Sources/PGWarden/Version.swift) (branch: " <<<"$text" &&
+    grep -qE "revision: [0-9a-f]{12}(-dirty)?\)" <<<"$text" && grep -q "build user: " <<<"$text" && ! grep -q unknown <<<"$text"
+}
 check "--version prints the version" version
 bad_flag() {
   "$bin" --no-such-flag

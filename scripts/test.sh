@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 
 scripts/deps.sh test
+scripts/stamp-build.sh
 swift build --build-tests 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' || true
 test -x .build/debug/pgwarden || { echo "test.sh: build failed" >&2; exit 1; }
 

@@ -89,6 +89,12 @@ public struct ParsedFlags: Sendable {
         return values[name] ?? []
     }
 
+    /// Whether a single-value or repeatable flag was given on the command line (not defaulted).
+    public func isGiven(_ name: String) -> Bool {
+        check(name)
+        return values[name] != nil
+    }
+
     /// Whether a switch was given.
     public func isSet(_ name: String) -> Bool {
         check(name)

@@ -89,20 +89,39 @@ struct SelectorOptions {
     }
 }
 
+/// `--output table|json` of the manual commands.
+enum OutputFormat: String {
+    case table, json
+
+    static let flag = FlagSpec.value("output", "format",
+                                     help: "table (for people) or json (one document, the field names of /actions).", default: "table")
+
+    init(_ flags: ParsedFlags) throws(UsageError) {
+        let text = flags.value("output") ?? "table"
+        guard let format = OutputFormat(rawValue: text) else {
+            throw UsageError("--output '\(text)' is not a format; use table or json.")
+        }
+        self = format
+    }
+}
+
 /// `pgwarden sessions`: lists the client sessions the selectors pick.
 struct Sessions: Subcommand {
     static let spec = CommandSpec(name: "pgwarden sessions", abstract: "List client sessions (pgwarden's own excluded).",
-                                  flags: SelectorOptions.flags + ConnectionOptions.flags)
+                                  flags: SelectorOptions.flags + ConnectionOptions.flags + [OutputFormat.flag])
 
     var selectors: SelectorOptions
     var connection: ConnectionOptions
+    var output: OutputFormat
 
     init(_ flags: ParsedFlags) throws(UsageError) {
         selectors = try SelectorOptions(flags)
         connection = try ConnectionOptions(flags)
+        output = try OutputFormat(flags)
     }
 
     func run() throws {
+        connection.warnIfPasswordOnCommandLine(bootstrapLogging(level: "warn", format: "logfmt"))
         let killer = Killer(database: Database(settings: connection.settings(environment: environment())))
         let selection = selectors.selection
         let rows: [SessionRow]
@@ -114,8 +133,13 @@ struct Sessions: Subcommand {
             else if !row.canSignal { notes[row.pid] = "not permitted for this role" }
             else if row.isBlocking { notes[row.pid] = "blocking others" }
         }
-        print(SessionTable.render(sessions: rows.sorted { $0.stateAge > $1.stateAge }, notes: notes), terminator: "")
-        print("\(rows.count) session(s)")
+        let sorted = rows.sorted { $0.stateAge > $1.stateAge }
+        switch output {
+        case .json: print(SessionJSON.sessions(sorted, notes: notes))
+        case .table:
+            print(SessionTable.render(sessions: sorted, notes: notes), terminator: "")
+            print("\(rows.count) session(s)")
+        }
     }
 }
 
@@ -125,6 +149,7 @@ struct ManualAction {
         .toggle("dry-run", help: "Show what would be done; signal nothing."),
         .toggle("all", help: "Allow acting on every client session when no selector narrows them."),
         .value("limit", "count", help: "Act on at most this many sessions (oldest in their state first)."),
+        OutputFormat.flag,
     ]
 
     var selectors: SelectorOptions
@@ -132,8 +157,10 @@ struct ManualAction {
     var dryRun: Bool
     var all: Bool
     var limit: Int?
+    var output: OutputFormat
 
     init(_ flags: ParsedFlags) throws(UsageError) {
+        output = try OutputFormat(flags)
         selectors = try SelectorOptions(flags)
         connection = try ConnectionOptions(flags)
         dryRun = flags.isSet("dry-run")
@@ -147,6 +174,7 @@ struct ManualAction {
     }
 
     func run(_ action: KillAction) throws {
+        connection.warnIfPasswordOnCommandLine(Logger(label: "pgwarden"))
         let killer = Killer(database: Database(settings: connection.settings(environment: environment())))
         let runner = ActionRunner(killer: killer, log: ActionLog(logger: Logger(label: "pgwarden.audit")), logger: Logger(label: "pgwarden"))
         let rule = Rule(name: "manual", match: AlertMatch(alertname: ""), action: action, sessions: selectors.selection.criteria,
@@ -158,10 +186,14 @@ struct ManualAction {
         } catch {
             throw RuntimeError("\(error)")
         }
-        print(SessionTable.render(records: records), terminator: "")
-        let done = records.filter { $0.result == .success }.count
-        print(dryRun ? "dry run: \(records.filter { $0.result == .dryRun }.count) session(s) would be signalled"
-                     : "\(done) session(s) signalled, \(records.count - done) left alone")
+        switch output {
+        case .json: print(SessionJSON.actions(records, dryRun: dryRun))
+        case .table:
+            print(SessionTable.render(records: records), terminator: "")
+            let done = records.filter { $0.result == .success }.count
+            print(dryRun ? "dry run: \(records.filter { $0.result == .dryRun }.count) session(s) would be signalled"
+                         : "\(done) session(s) signalled, \(records.count - done) left alone")
+        }
         if records.contains(where: { $0.result == .error }) {
             throw RuntimeError("\(records.filter { $0.result == .error }.count) session(s) could not be signalled; see the result column above.")
         }

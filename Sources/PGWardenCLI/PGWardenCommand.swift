@@ -1,3 +1,4 @@
+import Logging
 import PGWarden
 
 #if canImport(Glibc)
@@ -47,7 +48,7 @@ public enum PGWardenCommand {
                 return printHelp(named ? command.spec : root)
             }
             if flags.versionRequested {
-                print(PGWardenVersion.current)
+                print(BuildInfo.versionText)
                 return 0
             }
             try command.init(flags).run()
@@ -122,6 +123,16 @@ struct ConnectionOptions {
         statementTimeout = try duration("db.statement-timeout")
         lockTimeout = try duration("db.lock-timeout")
         connectTimeout = try duration("db.connect-timeout")
+    }
+
+    /// Logs a warning when --dsn itself carries a password: a command line is visible to every
+    /// user of the host (`ps`, /proc/PID/cmdline), unlike the environment or a passfile.
+    func warnIfPasswordOnCommandLine(_ logger: Logger) {
+        guard let dsn, PGConnection.carriesPassword(dsn: dsn) else { return }
+        logger.warning("""
+            --dsn carries a password, which other users of this host can read in the process list (ps); \
+            put it in a passfile (~/.pgpass, or passfile= in the DSN) or PGPASSWORD, or pass the DSN in DATA_SOURCE_NAME
+            """)
     }
 
     /// The connection settings these options describe; the DSN falls back to $DATA_SOURCE_NAME.

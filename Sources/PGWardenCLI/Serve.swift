@@ -50,6 +50,7 @@ struct Serve: Subcommand {
 
     func run() throws {
         let logger = bootstrapLogging(logging)
+        connection.warnIfPasswordOnCommandLine(logger)
         let signals = SignalWaiter(blocking: [SIGTERM, SIGINT, SIGHUP])
         let settings = connection.settings(environment: environment(), warmsBackendHeap: warmBackendHeap)
         let ownBackends = OwnBackends()

@@ -21,41 +21,36 @@ struct EscalationPolicyTests {
         return (db, role, session)
     }
 
-    /// Notifies, checks the cancel, rewrites the policy and reloads it during the grace period.
-    static func cancelThenReload(_ hook: HookFixture, pid: Int32, newPolicy: String) throws {
-        let (status, json) = try hook.notify([HookFixture.alert(["alertname": "LongQuery"])])
-        #expect(status == 200)
-        #expect(HookFixture.results(json)[pid] == "success", "cancelled")
-        try newPolicy.write(toFile: hook.policyPath, atomically: true, encoding: .utf8)
-        kill(hook.pgw.process.processIdentifier, SIGHUP)
-        eventually("the reload is done") { hook.pgw.log.contains("policy reloaded") }
-    }
-
-    @Test func aReloadThatProtectsTheRoleAndTurnsOnDryRunStopsTheTerminate() throws {
+    /// An escalation of a stubborn session whose policy is replaced by `newPolicy` (given the
+    /// database and role) during the grace period: the terminate step is recorded with `result`
+    /// and the session keeps running.
+    static func reloadDuringGrace(newPolicy: (String, String) -> String, expect result: String) throws {
         let fx = try AdminFixture()
         defer { fx.cleanUp() }
-        let (db, role, stubborn) = try Self.stubbornSession(fx)
+        let (db, role, stubborn) = try stubbornSession(fx)
         let hook = try HookFixture(fx, policy: KillHookTests.longQueryPolicy(db: db, grace: "4s"))
-        try Self.cancelThenReload(hook, pid: stubborn.pid,
-                                  newPolicy: "protected_roles: [\(role)]\ndry_run: true\n" + KillHookTests.longQueryPolicy(db: db, grace: "4s"))
-        try eventually("the terminate step is recorded as protected") {
-            try KillHookTests.recordsTerminate(hook, pid: stubborn.pid, result: "protected")
+        let (status, json) = try hook.notify([HookFixture.alert(["alertname": "LongQuery"])])
+        #expect(status == 200)
+        #expect(HookFixture.results(json)[stubborn.pid] == "success", "cancelled")
+        try newPolicy(db, role).write(toFile: hook.policyPath, atomically: true, encoding: .utf8)
+        kill(hook.pgw.process.processIdentifier, SIGHUP)
+        eventually("the reload is done") { hook.pgw.log.contains("policy reloaded") }
+        try eventually("the terminate step is recorded as \(result)") {
+            try KillHookTests.recordsTerminate(hook, pid: stubborn.pid, result: result)
         }
         #expect(try fx.state(of: stubborn.pid) == "active", "not terminated")
         #expect(try !KillHookTests.recordsTerminate(hook, pid: stubborn.pid, result: "success"))
     }
 
+    @Test func aReloadThatProtectsTheRoleAndTurnsOnDryRunStopsTheTerminate() throws {
+        try Self.reloadDuringGrace(newPolicy: { db, role in
+            "protected_roles: [\(role)]\ndry_run: true\n" + KillHookTests.longQueryPolicy(db: db, grace: "4s")
+        }, expect: "protected")
+    }
+
     @Test func aRuleRemovedDuringTheGracePeriodTerminatesNothing() throws {
-        let fx = try AdminFixture()
-        defer { fx.cleanUp() }
-        let (db, _, stubborn) = try Self.stubbornSession(fx)
-        let hook = try HookFixture(fx, policy: KillHookTests.longQueryPolicy(db: db, grace: "4s"))
-        try Self.cancelThenReload(hook, pid: stubborn.pid,
-                                  newPolicy: "rules:\n  - name: other\n    match: {alertname: Other}\n    action: cancel\n")
-        try eventually("the terminate step is recorded as withdrawn") {
-            try KillHookTests.recordsTerminate(hook, pid: stubborn.pid, result: "withdrawn")
-        }
-        #expect(try fx.state(of: stubborn.pid) == "active", "not terminated")
+        try Self.reloadDuringGrace(newPolicy: { _, _ in "rules:\n  - name: other\n    match: {alertname: Other}\n    action: cancel\n" },
+                                   expect: "withdrawn")
     }
 
     /// The cancel spent the rule's only signal of the minute: the terminate step is capped.

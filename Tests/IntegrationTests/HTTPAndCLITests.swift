@@ -1,5 +1,7 @@
 import Foundation
+import Logging
 import PGWarden
+import Synchronization
 import Testing
 
 /// The HTTP surface and the command line: paths, methods, flags, exit codes, signals.
@@ -83,7 +85,12 @@ struct HTTPAndCLITests {
         let env = try TestEnvironment.load()
         let (status, output) = try runPGWarden(env, ["--version"])
         #expect(status == 0)
-        #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == PGWardenVersion.current)
+        #expect(output.hasPrefix("pgwarden, version \(PGWardenVersion.current) (branch: \(BuildInfo.branch), revision: \(BuildInfo.revision))\n"))
+        for field in ["build user:", "build date:", "swift version:", "platform:"] { #expect(output.contains(field), "\(output)") }
+        if ProcessInfo.processInfo.environment["CI"] == "true" {
+            // make test stamps the build: nothing may read "unknown" there.
+            #expect(!output.contains("unknown"), "\(output)")
+        }
         let help = try runPGWarden(env, ["serve", "--help"])
         #expect(help.status == 0)
         for flag in ["--web.listen-address", "--web.telemetry-path", "--dsn", "--log.level", "--log.format"] {
@@ -128,6 +135,37 @@ struct HTTPAndCLITests {
         #expect(pgw.process.terminationStatus == 0)
         #expect(pgw.log.contains("\"msg\":\"shutting down\""))
         #expect(throws: (any Error).self) { try HTTP.get(port: pgw.port, "/healthz") }
+    }
+}
+
+/// Header values as the server's handler received them, by request.
+final class HeaderCapture: HTTPHandler {
+    let authorizations = Mutex<[[UInt8]?]>([])
+    func handle(_ request: HTTPRequest) -> HTTPResponse {
+        authorizations.withLock { $0.append(request.headerValueBytes("authorization")) }
+        return HTTPResponse(status: 200, text: "ok\n")
+    }
+    func admit(_ head: HTTPRequest) -> Admission { .accept(maxBodyBytes: 0, lane: .standard) }
+}
+
+extension HTTPAndCLITests {
+    /// Header values reach the handler as the bytes the client sent. Decoded to text first, each
+    /// invalid UTF-8 sequence became U+FFFD, so two different tokens arrived as the same one.
+    @Test func headerValuesReachTheHandlerAsSent() throws {
+        let capture = HeaderCapture()
+        let server = HTTPServer(handler: capture, logger: Logger(label: "test"))
+        try server.start(ListenAddress(host: "127.0.0.1", port: 0))
+        defer { server.stop() }
+        let values: [[UInt8]] = [Array("Bearer tok".utf8) + [0xFF], Array("Bearer tok".utf8) + [0xFE],
+                                 Array("Bearer tok\u{FFFD}".utf8), Array("Bearer r\u{F3}".utf8)]
+        for value in values {
+            let request = Array("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nAuthorization: ".utf8) + value
+                + Array("\r\n\r\n".utf8)
+            #expect(try HTTP.raw(port: server.port, request).status == 200)
+        }
+        let seen = capture.authorizations.withLock { $0 }
+        #expect(seen == values)
+        #expect(Set(seen.compactMap { $0 }).count == values.count, "different tokens stay different")
     }
 }
 

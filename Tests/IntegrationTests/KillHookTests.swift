@@ -412,7 +412,9 @@ struct KillHookTests {
         #expect(HookFixture.results(try hook.notify([HookFixture.alert(["alertname": "IdleTx"])]).1)[s.pid] == "success")
     }
 
-    @Test func sighupRereadsTheTokenFileAndKeepsItWhenUnreadable() throws {
+    /// SIGHUP re-reads the token file: the new token is in force, the old one is not; a file
+    /// that can no longer be read revokes the token (see KillSafetyTests for the whole story).
+    @Test func sighupRereadsTheTokenFileAndRevokesItWhenUnreadable() throws {
         let fx = try AdminFixture()
         defer { fx.cleanUp() }
         let hook = try HookFixture(fx, policy: "rules:\n" + Self.idleRule(db: try fx.createDatabase()))
@@ -426,8 +428,8 @@ struct KillHookTests {
         #expect(try status(hook.token) == 401, "the old token no longer works")
         try FileManager.default.removeItem(atPath: hook.tokenPath)
         kill(hook.pgw.process.processIdentifier, SIGHUP)
-        eventually("the failed re-read is logged") { hook.pgw.log.contains("webhook credentials not re-read") }
-        #expect(try status("rotated-\(hook.token)") == 200, "an unreadable file keeps the credentials in force")
+        eventually("the failed re-read is logged") { hook.pgw.log.contains("webhook credentials could not be re-read") }
+        #expect(try status("rotated-\(hook.token)") == 503, "an unreadable file revokes the credentials")
     }
 
     @Test func startupRefusesBadPolicyAndMissingCredentials() throws {

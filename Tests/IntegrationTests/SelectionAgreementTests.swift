@@ -1,6 +1,7 @@
 import Foundation
 @testable import PGWarden
 import Testing
+import TestSupport
 
 /// `Selection` is evaluated twice: in Swift on listed rows (to plan and report) and as SQL inside
 /// the kill statement (to re-check at kill time). This property test runs both over generated
@@ -11,17 +12,7 @@ import Testing
 /// ages exactly at a minimum. The seed is fixed, so a failure repeats.
 @Suite("Selection: Swift and SQL pick the same sessions")
 struct SelectionAgreementTests {
-    /// A small deterministic generator (SplitMix64).
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
+    typealias Generator = SeededGenerator
 
     static let names = ["app", "App", "caf\u{E9}", "cafe\u{301}", "", "a,b", "\"q\"", "x\\y", "{a}", "pgwarden"]
     static let addresses = ["10.1.2.3", "10.200.0.1", "192.168.1.5", "::1", "fd00::5", "::ffff:10.1.2.3", "::ffff:192.168.1.5", ""]
@@ -77,7 +68,7 @@ struct SelectionAgreementTests {
     @Test func swiftAndSQLAgreeOnGeneratedSessions() throws {
         let env = try TestEnvironment.load()
         let db = try TestSession(dsn: env.dsn())
-        var g = Generator(state: 20_261_202)
+        var g = Generator(seed: 20_261_202)
         var kept = 0, total = 0
         for round in 0..<300 {
             let rows = (1...12).map { Self.row(Int32($0), &g) }

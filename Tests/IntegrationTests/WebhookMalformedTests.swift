@@ -224,6 +224,18 @@ struct WebhookCase: Sendable, CustomTestStringConvertible {
         return Array(text[..<range.lowerBound].utf8) + bytes + Array(text[range.upperBound...].utf8)
     }
 
+    /// The valid notification, its one alert addressed to the canary by these pid and
+    /// backend_start labels (the canary's own pid and backend_start when nil).
+    static func addressed(_ t: WebhookTarget, pid: String? = nil, backendStart: String? = nil) -> String {
+        J.notification(t, ["alerts": "[" + J.alert(t, ["labels": J.labels(t, ["pid": J.q(pid ?? String(t.pid)),
+                                                                             "backend_start": J.q(backendStart ?? t.backendStart)])]) + "]"])
+    }
+
+    /// The valid notification, its one alert with these label overrides.
+    static func labelled(_ t: WebhookTarget, alertname: String = "CanaryAlert", _ overrides: KeyValuePairs<String, String?>) -> String {
+        J.notification(t, ["alerts": "[" + J.alert(t, ["labels": J.labels(t, alertname: alertname, overrides)]) + "]"])
+    }
+
     /// Alerts: the valid CanaryAlert first, then `second`: a notification rejected as a whole.
     static func afterValidAlert(_ t: WebhookTarget, _ second: String) -> String {
         J.notification(t, ["alerts": "[" + J.alert(t) + "," + second + "]"])
@@ -337,7 +349,57 @@ struct WebhookCase: Sendable, CustomTestStringConvertible {
         text("1001 alerts", mentions: "at most 1000") { t in
             J.notification(t, ["alerts": "[" + Array(repeating: J.alert(t), count: 1001).joined(separator: ",") + "]"])
         },
+        // 400: a NUL in a label (a C string for libpq ends there), named by its path.
+        text("NUL at the end of the datname label", mentions: "alerts[0].labels.datname contains a NUL character") { t in
+            labelled(t, ["datname": #""# + "\"" + t.database + #"\u0000""#])
+        },
+        text("NUL inside the usename label", mentions: "alerts[0].labels.usename contains a NUL character") { t in
+            labelled(t, ["usename": "\"" + t.role + #"\u0000x""#])
+        },
+        text("NUL in a label name", mentions: #"alerts[0].labels has the label name "dat\u0000name""#) { t in
+            labelled(t, ["dat\u{0}name": J.q(t.database)])
+        },
+        text("NUL in the alertname of a second alert", mentions: "alerts[1].labels.alertname contains a NUL character") { t in
+            afterValidAlert(t, J.alert(t, ["labels": J.labels(t, alertname: "CanaryAlert\u{0}")]))
+        },
         // 200: valid notifications that must not kill.
+        // A pid-addressed alert whose pid or backend_start is not a plain decimal number, or not
+        // a plausible start: NaN passed the old pid-reuse guard, and Int32 read "+pid" and "0pid".
+        text("backend_start NaN for the canary's pid", 200, mentions: #""outcome":"not addressable""#) { t in addressed(t, backendStart: "NaN") },
+        text("backend_start -nan for the canary's pid", 200, mentions: #""outcome":"not addressable""#) { t in addressed(t, backendStart: "-nan") },
+        text("backend_start inf for the canary's pid", 200, mentions: #""outcome":"not addressable""#) { t in addressed(t, backendStart: "inf") },
+        text("backend_start 1e308 for the canary's pid", 200, mentions: #""outcome":"not addressable""#) { t in addressed(t, backendStart: "1e308") },
+        text("backend_start 0x1p3 for the canary's pid", 200, mentions: #""outcome":"not addressable""#) { t in addressed(t, backendStart: "0x1p3") },
+        text("backend_start in the far future", 200, mentions: #""outcome":"not addressable""#) { t in addressed(t, backendStart: "9999999999") },
+        text("canary's backend_start with a leading blank", 200, mentions: #""outcome":"not addressable""#) { t in
+            addressed(t, backendStart: " " + t.backendStart)
+        },
+        text("canary's pid with a plus sign", 200, mentions: #""outcome":"not addressable""#) { t in addressed(t, pid: "+\(t.pid)") },
+        text("canary's pid with a leading zero", 200, mentions: #""outcome":"not addressable""#) { t in addressed(t, pid: "0\(t.pid)") },
+        text("canary's pid with a trailing blank", 200, mentions: #""outcome":"not addressable""#) { t in addressed(t, pid: "\(t.pid) ") },
+        text("pid NaN", 200, mentions: #""outcome":"not addressable""#) { t in addressed(t, pid: "NaN") },
+        // Unicode line and paragraph separators are text like any other: they spell no name.
+        text("U+2028 after the datname label", 200, mentions: #""outcome":"no matching sessions""#) { t in
+            labelled(t, ["datname": J.q(t.database + "\u{2028}")])
+        },
+        text("U+2029 inside the usename label", 200, mentions: #""outcome":"no matching sessions""#) { t in
+            labelled(t, ["usename": "\"" + t.role + #"\u2029""#])
+        },
+        text("U+2028 in the alertname", 200, mentions: #""outcome":"nothing matched""#) { t in
+            labelled(t, alertname: "CanaryAlert\u{2028}", [:])
+        },
+        text("U+2028 in a label name", 200, mentions: #""outcome":"no matching sessions""#) { t in
+            labelled(t, ["datname": nil, "usename": nil, "dat\u{2028}name": J.q(t.database), "application_name": J.q("none")])
+        },
+        // The firing alert after a resolved copy of itself (same fingerprint, then same labels
+        // under another fingerprint): a copy is handled once, as its first occurrence said.
+        text("the firing CanaryAlert after a resolved copy", 200, mentions: #""outcome":"duplicate""#) { t in
+            J.notification(t, ["alerts": "[" + J.alert(t, ["status": J.q("resolved")]) + "," + J.alert(t) + "]"])
+        },
+        text("the firing CanaryAlert after a resolved copy under another fingerprint", 200, mentions: #""outcome":"duplicate""#) { t in
+            J.notification(t, ["alerts": "[" + J.alert(t, ["status": J.q("resolved"), "fingerprint": J.q("another")]) + ","
+                + J.alert(t) + "]"])
+        },
         text("valid, but its alert matches no rule", 200, mentions: #""outcome":"nothing matched""#) { t in
             J.notMatching(t)
         },

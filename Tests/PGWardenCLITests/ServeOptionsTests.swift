@@ -23,4 +23,22 @@ struct ServeOptionsTests {
         #expect(!Sessions.spec.flags.contains { $0.name == "db.warm-backend-heap" })
         #expect(Serve.spec.flags.contains { $0.name == "db.warm-backend-heap" })
     }
+
+    /// --target.name is checked at start-up; --webhook.target-label defaults to instance and
+    /// means nothing without --target.name.
+    @Test func targetIdentityFlags() throws {
+        #expect(try Self.serve([]).webhook.target == nil)
+        #expect(try Self.serve(["--target.name", "db1"]).webhook.target == TargetIdentity(name: "db1", label: "instance"))
+        #expect(try Self.serve(["--target.name", "db1:9187", "--webhook.target-label", "server"]).webhook.target
+            == TargetIdentity(name: "db1:9187", label: "server"))
+        #expect(throws: UsageError("--webhook.target-label only has an effect with --target.name; give both or neither.")) {
+            try Self.serve(["--webhook.target-label", "server"])
+        }
+        #expect(throws: UsageError("--target.name is empty; give the name this server's alerts carry in their instance label.")) {
+            try Self.serve(["--target.name", ""])
+        }
+        #expect(throws: UsageError.self) { try Self.serve(["--target.name", "db 1"]) }
+        #expect(throws: UsageError.self) { try Self.serve(["--target.name", "db1\u{2028}"]) }
+        #expect(throws: UsageError.self) { try Self.serve(["--target.name", "db1", "--webhook.target-label", "in-stance"]) }
+    }
 }

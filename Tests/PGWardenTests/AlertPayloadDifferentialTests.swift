@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import PGWarden
 
 /// AlertNotification.decode (JSONReader) against the decoding it replaced: Foundation's
@@ -334,6 +335,15 @@ enum FoundationAlertDecoding {
             }
             guard let name = alert.labels["alertname"], !name.isEmpty else {
                 return .failure(PayloadError("alerts[\(i)].labels has no alertname"))
+            }
+            // pgwarden refuses a NUL in a label (after every check above); the first in name order.
+            for key in alert.labels.keys.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) {
+                if key.unicodeScalars.contains("\u{0}") {
+                    return .failure(PayloadError("alerts[\(i)].labels has the label name \(JSONText.quote(key)), which contains a NUL character (\\u0000); label names and values must not contain NUL"))
+                }
+                if alert.labels[key]!.unicodeScalars.contains("\u{0}") {
+                    return .failure(PayloadError("alerts[\(i)].labels.\(key) contains a NUL character (\\u0000); label names and values must not contain NUL"))
+                }
             }
         }
         return .success(AlertNotification(

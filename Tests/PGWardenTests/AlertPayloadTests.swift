@@ -331,4 +331,31 @@ struct AlertPayloadTests {
         let body = [0xEF, 0xBB, 0xBF] + Array(Self.notification(alerts: "[" + Self.alertJSON() + "]").utf8)
         #expect(try AlertNotification.decode(body).alerts.count == 1)
     }
+
+    /// A NUL in a label name or value (as the escape \u0000; a raw NUL byte is refused as not
+    /// UTF-8 text) is refused with the label's path: it would end the text early in libpq.
+    @Test(arguments: [
+        (#"{"alertname":"A","datname":"shop\u0000x"}"#, #"alerts[1].labels.datname contains a NUL character (\u0000)"#),
+        (#"{"alertname":"A","usename":"\u0000"}"#, #"alerts[1].labels.usename contains a NUL character (\u0000)"#),
+        (#"{"alertname":"A\u0000"}"#, #"alerts[1].labels.alertname contains a NUL character (\u0000)"#),
+        (#"{"alertname":"A","dat\u0000name":"shop"}"#, #"alerts[1].labels has the label name "dat\u0000name", which contains a NUL character"#),
+        (#"{"alertname":"A","\u0000":""}"#, #"alerts[1].labels has the label name "\u0000", which contains a NUL character"#),
+        (#"{"alertname":"A","b":"\u0000","a":"\u0000"}"#, #"alerts[1].labels.a contains a NUL character"#),
+    ])
+    func nulInALabelIsRefused(labels: String, message: String) {
+        let alerts = "[" + Self.alertJSON() + "," + Self.alertJSON(labels) + "]"
+        let error = Self.error(Self.notification(alerts: alerts))
+        #expect(error?.hasPrefix(message) == true, "\(error ?? "decoded")")
+    }
+
+    /// NUL elsewhere (annotations, the fingerprint) and other control or separator characters
+    /// in labels are text like any other: they select nothing they do not spell.
+    @Test func otherCharactersInLabelsAreKept() throws {
+        let alerts = "[" + Self.alertJSON(#"{"alertname":"A","datname":"shop\u2028x","usename":"a\u0001"}"#) + ","
+            + #"{"status":"firing","labels":{"alertname":"B"},"annotations":{"s":"\u0000"},"fingerprint":"f\u0000"}"# + "]"
+        let n = try Self.decode(Self.notification(alerts: alerts))
+        #expect(n.alerts[0].labels["datname"] == "shop\u{2028}x")
+        #expect(n.alerts[0].labels["usename"] == "a\u{1}")
+        #expect(n.alerts[1].fingerprint == "f\u{0}")
+    }
 }

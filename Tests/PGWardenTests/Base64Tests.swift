@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import PGWarden
 
 /// Base64.decode: RFC 4648 base64, padded, as Foundation's `Data(base64Encoded:)` reads it by

@@ -164,3 +164,19 @@ struct PostgresErrorTests {
         #expect(PGConnection.scrubbed("nothing here", "") == "nothing here")
     }
 }
+
+/// PGConnection.carriesPassword: the start-up warning's test of --dsn, as libpq parses it.
+@Suite("DSN password")
+struct DSNPasswordTests {
+    @Test(arguments: [
+        ("host=db password=secret", true), ("host=db password='s e c'", true), ("password=x", true),
+        ("postgresql://app:secret@db/shop", true), ("postgres://app:s%40cret@db:5432/shop?sslmode=require", true),
+        ("postgresql://db/shop?password=secret", true),
+        ("host=db user=app", false), ("host=db password=''", false), ("postgresql://app@db/shop", false),
+        ("postgresql://app:@db/shop", false), ("shop", false), ("host=db password", false), ("host='unterminated", false),
+        ("host=db passfile=/etc/pgwarden/pgpass", false),
+    ])
+    func detectsAPasswordInTheDSN(dsn: String, expected: Bool) {
+        #expect(PGConnection.carriesPassword(dsn: dsn) == expected)
+    }
+}

@@ -37,9 +37,9 @@ struct SecretFileTests {
         ("s3cret", "s3cret"),
         ("s3cret\n", "s3cret"),
         ("s3cret\r\n", "s3cret"),
-        ("  pa:ss word \t\n\n", "pa:ss word"),
+        ("  pa:ss-word! \t\n\n", "pa:ss-word!"),
         ("\n\ntoken\n", "token"),
-        ("ró データ\n", "ró データ"),
+        ("!~\"#$%&'()*+,-./09:;<=>?@AZ[\\]^_`az{|}\n", "!~\"#$%&'()*+,-./09:;<=>?@AZ[\\]^_`az{|}"),
     ])
     func readsTheSecretWithoutSurroundingWhitespace(content: String, expected: String) throws {
         let scratch = try Scratch()
@@ -58,6 +58,28 @@ struct SecretFileTests {
         let scratch = try Scratch()
         let path = try scratch.file("empty", Array(content.utf8))
         #expect(Self.message(path) == "--webhook.token-file \(path): the file is empty; put the secret in it")
+    }
+
+    /// A secret must be printable ASCII without blanks (0x21-0x7E): what compares the same as
+    /// bytes and as text, and what an HTTP header carries unchanged. The message says where,
+    /// never what.
+    @Test(arguments: [
+        ("pa ss", 3), ("pa\tss", 3), ("ró", 2), ("データ", 1), ("tok\u{FFFD}", 4), ("tok\u{2028}en", 4),
+        ("tok\u{A0}", 4), ("t\u{7F}", 2), ("t\u{0}k", 2), ("a\u{1B}[31m", 2), ("x\ry", 2), ("x\ny", 2),
+    ])
+    func secretThatIsNotPrintableASCIIIsRefused(content: String, at byte: Int) throws {
+        let scratch = try Scratch()
+        let path = try scratch.file("secret", Array(content.utf8))
+        #expect(Self.message(path) == "--webhook.token-file \(path): the secret has a blank, a control character or a non-ASCII byte "
+            + "(at byte \(byte) of the secret); it must be printable ASCII without blanks (0x21-0x7E)")
+    }
+
+    /// Invalid UTF-8 is refused too (decoded, two different such files would give one secret).
+    @Test(arguments: [[0x74, 0xFF], [0x74, 0xFE], [0xC3, 0x28], [0x80]] as [[UInt8]])
+    func secretThatIsNotUTF8IsRefused(bytes: [UInt8]) throws {
+        let scratch = try Scratch()
+        let path = try scratch.file("secret", bytes + [0x0A])
+        #expect(Self.message(path)?.contains("printable ASCII without blanks") == true)
     }
 
     @Test func missingFile() throws {

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import PGWarden
 
 /// UTF8Validation: the same verdict as the standard library's `String(validating:as:)`, and the

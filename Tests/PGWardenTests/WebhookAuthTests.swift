@@ -138,4 +138,46 @@ struct WebhookAuthTests {
         let accepted = Self.basicOnly.accepts("Basic " + Data(decoded).base64EncodedString())
         #expect(!accepted)
     }
+
+    // MARK: - bytes
+
+    /// The header is compared as the bytes the client sent. Decoded to text, every invalid UTF-8
+    /// sequence becomes U+FFFD, so a token with U+FFFD in it would be matched by any invalid byte.
+    @Test(arguments: [[0xFF], [0xFE], [0xC3], [0x80], [0xEF, 0xBF], [0xF0, 0x9F, 0x98]] as [[UInt8]])
+    func invalidUTF8NeverMatchesAReplacementCharacter(invalid: [UInt8]) {
+        let auth = WebhookAuth(bearerToken: "tok\u{FFFD}")
+        #expect(String(decoding: Array("Bearer tok".utf8) + invalid, as: UTF8.self) == "Bearer tok\u{FFFD}",
+                "the lossy decoding this guards against")
+        #expect(!auth.accepts(bytes: Array("Bearer tok".utf8) + invalid))
+        #expect(auth.accepts(bytes: Array("Bearer tok\u{FFFD}".utf8)))
+    }
+
+    /// Two different invalid tokens do not compare equal, for bearer and for basic auth.
+    @Test func differentInvalidTokensDiffer() {
+        var auth = WebhookAuth()
+        auth.bearerToken = Array("tok".utf8) + [0xFF]
+        #expect(auth.accepts(bytes: Array("Bearer tok".utf8) + [0xFF]))
+        #expect(!auth.accepts(bytes: Array("Bearer tok".utf8) + [0xFE]))
+        #expect(!auth.accepts(bytes: Array("Bearer tok\u{FFFD}".utf8)))
+        var basic = WebhookAuth()
+        basic.basicUser = Array("am".utf8)
+        basic.basicPassword = [0xFF]
+        #expect(basic.accepts(bytes: Array(("Basic " + Data([0x61, 0x6D, 0x3A, 0xFF]).base64EncodedString()).utf8)))
+        #expect(!basic.accepts(bytes: Array(("Basic " + Data([0x61, 0x6D, 0x3A, 0xFE]).base64EncodedString()).utf8)))
+    }
+
+    /// Only spaces and tabs around the credentials are ignored, not Unicode blanks.
+    @Test(arguments: ["Bearer s3cr3t-T0ken\u{A0}", "Bearer \u{2028}s3cr3t-T0ken", "Bearer s3cr3t-T0ken\u{3000}",
+                      "Bearer\ts3cr3t-T0ken", "Bearer\u{A0}s3cr3t-T0ken"])
+    func unicodeBlanksAreNotTrimmed(header: String) {
+        #expect(!Self.bearerOnly.accepts(bytes: Array(header.utf8)))
+    }
+
+    @Test func requestHeaderBytesDefaultToTheTextsUTF8() {
+        let request = HTTPRequest(method: "POST", path: "/webhook", headers: ["authorization": "Bearer ró"])
+        #expect(request.headerValueBytes("Authorization") == Array("Bearer ró".utf8))
+        let raw = HTTPRequest(method: "POST", path: "/webhook", headers: ["authorization": "Bearer \u{FFFD}"],
+                              headerBytes: ["authorization": Array("Bearer ".utf8) + [0xFF]])
+        #expect(raw.headerValueBytes("AUTHORIZATION") == Array("Bearer ".utf8) + [0xFF])
+    }
 }

@@ -14,18 +14,27 @@ let maxConfigFileBytes = 1 << 20
 /// a mistaken path (a log, /dev/zero) from filling memory.
 let maxSecretFileBytes = 64 * 1024
 
-/// Reads a secret file (token or password), without its trailing newline. Throws a message
-/// that names the file, the flag and the reason, never the content.
-public func readSecretFile(_ path: String, flag: String) throws -> String {
+/// Reads a secret file (token or password), without surrounding blanks and line breaks (the
+/// final newline). The secret must be printable ASCII without blanks (bytes 0x21-0x7E): what
+/// Alertmanager sends in a header, and what compares the same as bytes and as text. Throws a
+/// message that names the file, the flag and the reason, never the content.
+public func readSecretFile(_ path: String, flag: String) throws(ConfigError) -> String {
     let bytes: [UInt8]
     switch readWholeFile(path, limit: maxSecretFileBytes) {
     case .success(let read): bytes = read
     case .failure(let problem):
         throw ConfigError("\(flag) \(path): cannot read the file (\(problem.reason)); check that it exists, is a regular file and is readable by pgwarden")
     }
-    let text = String(decoding: bytes, as: UTF8.self).trimmingWhitespace()
-    guard !text.isEmpty else { throw ConfigError("\(flag) \(path): the file is empty; put the secret in it") }
-    return text
+    let blank: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
+    guard let first = bytes.firstIndex(where: { !blank($0) }), let last = bytes.lastIndex(where: { !blank($0) }) else {
+        throw ConfigError("\(flag) \(path): the file is empty; put the secret in it")
+    }
+    let secret = bytes[first...last]
+    if let bad = secret.firstIndex(where: { $0 < 0x21 || $0 > 0x7E }) {
+        throw ConfigError("\(flag) \(path): the secret has a blank, a control character or a non-ASCII byte "
+            + "(at byte \(bad - first + 1) of the secret); it must be printable ASCII without blanks (0x21-0x7E)")
+    }
+    return String(decoding: secret, as: UTF8.self)
 }
 
 /// Why a file could not be read: the system's words for errno, or the size limit.

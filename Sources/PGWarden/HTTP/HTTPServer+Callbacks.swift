@@ -44,26 +44,31 @@ func requestHead(_ connection: OpaquePointer, method: UnsafePointer<CChar>, url:
     var address = [CChar](repeating: 0, count: 64)
     pgw_mhd_client_address(connection, &address, address.count)
     return HTTPRequest(method: String(cString: method), path: String(cString: url), queryItems: collected.arguments,
-                       headers: collected.headers,
+                       headers: collected.headers.mapValues { String(decoding: $0, as: UTF8.self) },
+                       headerBytes: collected.headers,
                        clientAddress: address.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
 }
 
-/// Headers and query arguments gathered through libmicrohttpd's iterators.
+/// Headers (values as the client sent them) and query arguments gathered through
+/// libmicrohttpd's iterators.
 final class Collected {
-    var headers: [String: String] = [:]
+    var headers: [String: [UInt8]] = [:]
     var arguments: [String: String] = [:]
 }
 
-/// Copies one header (names lowercased; repeated headers joined with ", ").
+/// Copies one header: the name lowercased, the value's bytes as sent (`String(cString:)` would
+/// replace invalid UTF-8, making different values equal). A repeated header's values are joined
+/// with ", ".
 private let collectHeader: MHD_KeyValueIterator = { cls, _, key, value in
     guard let cls, let key else { return .YES }
     let collected = Unmanaged<Collected>.fromOpaque(cls).takeUnretainedValue()
     let name = String(cString: key).lowercased()
-    let text = value.map { String(cString: $0) } ?? ""
+    let bytes = value.map { Array(UnsafeBufferPointer(start: UnsafeRawPointer($0).assumingMemoryBound(to: UInt8.self),
+                                                      count: strlen($0))) } ?? []
     if let previous = collected.headers[name] {
-        collected.headers[name] = previous + ", " + text
+        collected.headers[name] = previous + Array(", ".utf8) + bytes
     } else {
-        collected.headers[name] = text
+        collected.headers[name] = bytes
     }
     return .YES
 }

@@ -141,8 +141,8 @@ private func headersArrived(_ context: DaemonContext, _ connection: OpaquePointe
         }
     }
     guard let users = context.web.users else { return admit(context, connection, state) }
-    let authorization = state.head.header("authorization")
-    switch users.check(authorization) {
+    let authorization = state.head.headerValueBytes("authorization")
+    switch users.check(bytes: authorization) {
     case .allowed:
         return admit(context, connection, state)
     case .denied:
@@ -150,7 +150,7 @@ private func headersArrived(_ context: DaemonContext, _ connection: OpaquePointe
     case .needsHashing:
         state.phase = .authorizing
         return suspend(context, connection, on: context.server.hashing) {
-            state.authorized = users.verify(authorization)
+            state.authorized = users.verify(bytes: authorization)
         } ifBusy: {
             reject(context, connection, state, .error(503, "too many logins are being checked; retry shortly",
                                                       headers: [("Retry-After", "1")]))

@@ -4,23 +4,31 @@ public struct HTTPRequest: Sendable {
     public var path: String
     /// Query-string arguments, URL-decoded.
     public var queryItems: [String: String]
-    /// Header names lowercased.
+    /// Header names lowercased; values as text (invalid UTF-8 replaced by U+FFFD).
     public var headers: [String: String]
+    /// Header names lowercased; values as the bytes the client sent. Credentials are compared
+    /// over these, never over the text.
+    public var headerBytes: [String: [UInt8]]
     public var body: [UInt8]
     public var clientAddress: String
 
+    /// - Parameter headerBytes: the headers as sent; nil: the UTF-8 of `headers`.
     public init(method: String, path: String, queryItems: [String: String] = [:], headers: [String: String] = [:],
-                body: [UInt8] = [], clientAddress: String = "") {
+                headerBytes: [String: [UInt8]]? = nil, body: [UInt8] = [], clientAddress: String = "") {
         self.method = method
         self.path = path
         self.queryItems = queryItems
         self.headers = headers
+        self.headerBytes = headerBytes ?? headers.mapValues { Array($0.utf8) }
         self.body = body
         self.clientAddress = clientAddress
     }
 
     /// A header's value by case-insensitive name.
     public func header(_ name: String) -> String? { headers[name.lowercased()] }
+
+    /// A header's value, as the bytes the client sent, by case-insensitive name.
+    public func headerValueBytes(_ name: String) -> [UInt8]? { headerBytes[name.lowercased()] }
 }
 
 /// An HTTP response: status, content type, extra headers and body.
@@ -76,6 +84,10 @@ public protocol HTTPHandler: Sendable {
     func admit(_ head: HTTPRequest) -> Admission
     /// Called with the status of every response, including those the server makes itself (413).
     func didRespond(method: String, path: String, status: Int)
+}
+
+extension HTTPHandler {
+    public func didRespond(method: String, path: String, status: Int) {}
 }
 
 /// A `--web.listen-address` value split into host and port.

@@ -17,6 +17,20 @@ public struct ActionRecord: Sendable, Equatable {
     public var dryRun: Bool
     /// For a session left alone: the guard that did it.
     public var refusedBy: Guard? = nil
+    /// The alert's labels (the audit file has them; /actions does not).
+    public var alertLabels: [String: String] = [:]
+
+    /// The record as one line of the audit file: the fields of `json`, the alert's labels, and
+    /// the session's query_id and query text when they were read.
+    public var auditLine: String {
+        var line = json
+        line.removeLast()
+        line += ",\"labels\":{" + alertLabels.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            .map { JSONText.quote($0) + ":" + JSONText.quote(alertLabels[$0]!) }.joined(separator: ",") + "}"
+        if let id = session.queryID { line += ",\"query_id\":" + JSONText.quote(id) }
+        if let query = session.queryText { line += ",\"query\":" + JSONText.quote(query) }
+        return line + "}"
+    }
 
     /// The record as a JSON object (for /actions and webhook responses).
     public var json: String {
@@ -58,9 +72,13 @@ public final class ActionLog: Sendable {
         var lastAction: [String: Double] = [:]
     }
 
-    public init(logger: Logger, capacity: Int = 500) {
+    /// `--audit.file`, when given.
+    public let audit: AuditFile?
+
+    public init(logger: Logger, capacity: Int = 500, audit: AuditFile? = nil) {
         self.logger = logger
         self.capacity = capacity
+        self.audit = audit
     }
 
     /// Logs one line per record, counts them and keeps the latest `capacity`.
@@ -78,6 +96,7 @@ public final class ActionLog: Sendable {
                            "action": "\(r.action.rawValue)", "result": "\(r.result.rawValue)", "dry_run": "\(r.dryRun)",
                        ].merging(r.refusedBy.map { ["guard": "\($0.rawValue)"] } ?? [:]) { $1 })
         }
+        audit?.append(records.map(\.auditLine))
         state.withLock { s in
             for r in records {
                 s.actions[ActionKey(rule: r.rule, action: r.action, result: r.result), default: 0] += 1
@@ -125,7 +144,13 @@ public final class ActionLog: Sendable {
         var last = MetricFamily("pgwarden_last_action_timestamp_seconds", .gauge,
             help: "Unix time of the last session a rule signalled successfully.")
         for rule in s.lastAction.keys.sorted() { last.add(s.lastAction[rule]!, [("rule", rule)]) }
-        return [actions, requests, alerts, last]
+        var result = [actions, requests, alerts, last]
+        if let audit {
+            result.append(MetricFamily("pgwarden_audit_write_errors_total", .counter,
+                                       help: "Batches of audit records that could not be written to --audit.file.",
+                                       samples: [Sample(Double(audit.writeErrors))]))
+        }
+        return result
     }
 }
 

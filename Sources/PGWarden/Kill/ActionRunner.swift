@@ -6,10 +6,13 @@ import Synchronization
 public struct AlertRef: Sendable, Equatable {
     public var alertname: String
     public var fingerprint: String
+    /// The alert's labels, for the audit file.
+    public var labels: [String: String]
 
-    public init(alertname: String, fingerprint: String) {
+    public init(alertname: String, fingerprint: String, labels: [String: String] = [:]) {
         self.alertname = alertname
         self.fingerprint = fingerprint
+        self.labels = labels
     }
 }
 
@@ -215,6 +218,6 @@ extension ActionRecord {
          refusedBy: Guard? = nil) {
         self.init(time: unixTime(), rule: rule.name, alertname: alert.alertname, fingerprint: alert.fingerprint,
                   session: session, action: action, result: result, dryRun: dryRun,
-                  refusedBy: refusedBy ?? (result == .gone ? .killTimeRecheck : nil))
+                  refusedBy: refusedBy ?? (result == .gone ? .killTimeRecheck : nil), alertLabels: alert.labels)
     }
 }

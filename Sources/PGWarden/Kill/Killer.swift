@@ -14,16 +14,25 @@ public enum SignalOutcome: Sendable, Equatable {
 /// the scrapes').
 public final class Killer: Sendable {
     public let database: Database
-    public init(database: Database) {
+    /// Whether listed sessions carry the start of their query text (--audit.query-text).
+    public let readsQueryText: Bool
+
+    public init(database: Database, readsQueryText: Bool = false) {
         self.database = database
+        self.readsQueryText = readsQueryText
     }
 
     /// Every client backend except pgwarden's own, each marked protected when its role is one of
     /// `protectedRoles` or a member of one.
     public func listSessions(protectedRoles: [String] = []) throws -> [SessionRow] {
-        SessionRow.rows(from: try database.executePrepared(name: "pgwarden_sessions", sql: SessionRow.listSQL,
-                                                           params: [database.ownBackends.arrayLiteral, arrayLiteral(protectedRoles)]).last
-            ?? QueryResult(columns: [], rows: []))
+        let readsQueryText = self.readsQueryText
+        let params = [database.ownBackends.arrayLiteral, arrayLiteral(protectedRoles)]
+        let result = try database.withConnection { connection in
+            try connection.executePrepared(name: "pgwarden_sessions",
+                                           sql: SessionRow.listSQL(serverVersion: connection.serverVersion, queryText: readsQueryText),
+                                           params: params, timeout: database.settings.queryTimeout)
+        }
+        return SessionRow.rows(from: result.last ?? QueryResult(columns: [], rows: []))
     }
 
     /// Signals `targets` with `action` (cancel or terminate) in one statement that re-checks, at

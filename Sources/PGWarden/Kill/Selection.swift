@@ -12,7 +12,7 @@ public struct Selection: Sendable, Equatable {
     /// A pid-addressed alert: the pid and its backend_start (Unix seconds) must both match.
     public var pid: Int32?
     public var backendStartEpoch: Double?
-    /// Set when the alert addresses a pid but gives no usable backend_start: nothing matches.
+    /// Set when the alert addresses a pid but its pid or backend_start is unusable: nothing matches.
     public var unusableReason: String?
 
     public init(criteria: SessionCriteria, datname: String? = nil, usename: String? = nil,
@@ -25,22 +25,37 @@ public struct Selection: Sendable, Equatable {
         self.backendStartEpoch = backendStartEpoch
     }
 
-    /// A rule's criteria narrowed by an alert's labels. Labels can only narrow, never widen.
-    public static func narrowing(_ criteria: SessionCriteria, by labels: [String: String]) -> Selection {
+    /// A rule's criteria narrowed by an alert's labels. Labels can only narrow, never widen. A
+    /// `pid` label makes the alert address one backend; it must come with the `backend_start` that
+    /// backend had, both read strictly (`AlertAddress`), or nothing is selected. `now` is this
+    /// host's clock in Unix seconds (a backend_start more than a day past it is implausible).
+    public static func narrowing(_ criteria: SessionCriteria, by labels: [String: String],
+                                 now: Double = unixTime()) -> Selection {
         var selection = Selection(criteria: criteria, datname: labels["datname"], usename: labels["usename"],
                                   applicationName: labels["application_name"])
-        if let pidText = labels["pid"] {
-            guard let pid = Int32(pidText) else {
-                selection.unusableReason = "the alert's pid label '\(pidText)' is not a process id"
-                return selection
-            }
-            selection.pid = pid
-            guard let startText = labels["backend_start"], let start = Double(startText) else {
-                selection.unusableReason = "the alert addresses pid \(pid) without a backend_start label in Unix seconds; "
-                    + "without it a reused pid could be hit, so nothing is done"
-                return selection
-            }
+        guard let pidText = labels["pid"] else { return selection }
+        guard let pid = AlertAddress.pid(pidText) else {
+            selection.unusableReason = "the alert's pid label \(AlertAddress.shown(pidText)) is not a process id "
+                + "(a plain decimal number from 1 to 2147483647, without sign, blanks or leading zeros); nothing is done"
+            return selection
+        }
+        selection.pid = pid
+        guard let startText = labels["backend_start"] else {
+            selection.unusableReason = "the alert addresses pid \(pid) without a backend_start label in Unix seconds; "
+                + "without it a reused pid could be hit, so nothing is done"
+            return selection
+        }
+        switch AlertAddress.backendStart(startText, now: now) {
+        case .success(let start):
             selection.backendStartEpoch = start
+        case .failure(.notDecimal):
+            selection.unusableReason = "the alert's backend_start label \(AlertAddress.shown(startText)) is not Unix seconds "
+                + "in plain decimal digits (like 1700000000.123456; no sign, exponent, blanks, NaN or infinity); "
+                + "without a usable backend_start a reused pid \(pid) could be hit, so nothing is done"
+        case .failure(.implausible):
+            selection.unusableReason = "the alert's backend_start label \(AlertAddress.shown(startText)) is not a time a running "
+                + "backend can have started at (before 2000-01-01, or more than a day past this host's clock); "
+                + "without a usable backend_start a reused pid \(pid) could be hit, so nothing is done"
         }
         return selection
     }
@@ -70,7 +85,8 @@ public struct Selection: Sendable, Equatable {
             if let applicationName, !row.applicationName.isExactly(applicationName) { return false }
         }
         if let pid, row.pid != pid { return false }
-        if let start = backendStartEpoch, abs(row.backendStartEpoch - start) > 0.0000015 { return false }
+        // Written so that a NaN on either side fails the guard (every comparison with NaN is false).
+        if let start = backendStartEpoch, !(abs(row.backendStartEpoch - start) <= 0.0000015) { return false }
         return true
     }
 

@@ -20,6 +20,10 @@ public struct SessionRow: Sendable, Equatable {
     public var isSuperuser: Bool
     /// Its role is one of the protected roles or a member of one (see `protectedSQL`).
     public var isProtected: Bool
+    /// pg_stat_activity.query_id (PostgreSQL 14+, with compute_query_id), for the audit file.
+    public var queryID: String? = nil
+    /// The start of the query text, only when the audit file asks for it.
+    public var queryText: String? = nil
     /// Holds a lock some other session waits for.
     public var isBlocking: Bool { !blocked.isEmpty }
     /// The sessions waiting on this one's locks (database, role, application of each).
@@ -30,6 +34,7 @@ public struct SessionRow: Sendable, Equatable {
     public init(pid: Int32, backendStartMicros: Int64 = 0, backendStartEpoch: Double? = nil, datname: String = "",
                 usename: String = "", applicationName: String = "", clientAddr: String = "", state: String = "idle",
                 stateAge: Double = 0, transactionAge: Double? = nil, isSuperuser: Bool = false, isProtected: Bool = false,
+                queryID: String? = nil, queryText: String? = nil,
                 blocked: [BlockedSession] = [], canSignal: Bool = true) {
         self.pid = pid
         self.backendStartMicros = backendStartMicros
@@ -43,18 +48,27 @@ public struct SessionRow: Sendable, Equatable {
         self.transactionAge = transactionAge
         self.isSuperuser = isSuperuser
         self.isProtected = isProtected
+        self.queryID = queryID
+        self.queryText = queryText
         self.blocked = blocked
         self.canSignal = canSignal
     }
 
+    /// Longest query text kept for the audit file, in characters.
+    public static let maxQueryText = 1024
+
     /// Every client backend except pgwarden's own ($1: the pids of its other connections), with
-    /// the guard columns ($2: the protected roles).
-    static let listSQL = """
+    /// the guard columns ($2: the protected roles), on a server of `version` (query_id exists
+    /// from 14 on), with the start of the query text or not.
+    static func listSQL(serverVersion version: Int, queryText: Bool) -> String {
+        let queryID = version >= 140000 ? "a.query_id::text" : "NULL::text"
+        let query = queryText ? "left(a.query, \(maxQueryText))" : "NULL::text"
+        return """
         SELECT a.pid, \(backendStartMicrosSQL("a.backend_start")), COALESCE(a.datname::text, ''), \
         COALESCE(a.usename::text, ''), COALESCE(a.application_name, ''), COALESCE(host(a.client_addr), ''), \
         COALESCE(a.state, ''), GREATEST(0, \(ageSeconds("a.state_change")))::text, \
         GREATEST(0, \(ageSeconds("a.xact_start")))::text, COALESCE(r.rolsuper, false), \
-        b.datnames, b.usenames, b.apps, \(canSignalSQL), \(protectedSQL("$2::text[]")) \
+        b.datnames, b.usenames, b.apps, \(canSignalSQL), \(protectedSQL("$2::text[]")), \(queryID), \(query) \
         FROM pg_stat_activity a LEFT JOIN pg_roles r ON r.oid = a.usesysid LEFT JOIN (\
         SELECT blocker, array_agg(COALESCE(datname::text, '')) AS datnames, array_agg(COALESCE(usename::text, '')) AS usenames, \
         array_agg(COALESCE(application_name, '')) AS apps FROM (SELECT unnest(pg_blocking_pids(w.pid)) AS blocker, w.datname, \
@@ -62,6 +76,7 @@ public struct SessionRow: Sendable, Equatable {
         GROUP BY blocker) AS b ON b.blocker = a.pid \
         WHERE a.backend_type = 'client backend' AND a.pid <> pg_backend_pid() AND a.pid <> ALL($1::int4[]) ORDER BY a.pid
         """
+    }
 
     /// Whether backend `a`'s role is one of `roles` (a text[] expression) or a member of one,
     /// directly or through other groups: a DBA who protects a group means its members. Evaluated
@@ -96,7 +111,8 @@ public struct SessionRow: Sendable, Equatable {
             return SessionRow(pid: Int32(r.int(0)), backendStartMicros: Int64(r.text(1)) ?? 0, datname: r.text(2),
                               usename: r.text(3), applicationName: r.text(4), clientAddr: r.text(5), state: r.text(6),
                               stateAge: r.double(7), transactionAge: r[8].flatMap(Double.init), isSuperuser: r.bool(9),
-                              isProtected: r.bool(14), blocked: blocked, canSignal: r.bool(13))
+                              isProtected: r.bool(14), queryID: r.count > 15 ? r[15] : nil, queryText: r.count > 16 ? r[16] : nil,
+                              blocked: blocked, canSignal: r.bool(13))
         }
     }
 }

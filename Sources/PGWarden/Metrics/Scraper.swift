@@ -112,8 +112,10 @@ public final class Scraper: Sendable {
                          samples: [Sample(Double(stats.coalesced))]),
             MetricFamily("pgwarden_scrape_errors_total", .counter,
                          help: "Scrapes that could not query the database.", samples: [Sample(Double(stats.errors))]),
-            MetricFamily("pgwarden_build_info", .gauge, help: "pgwarden's version; always 1.",
-                         samples: [Sample(1, labels: [("version", version)])]),
-        ]
+            MetricFamily("pgwarden_build_info", .gauge,
+                         help: "A metric with a constant '1' value labeled by version, revision, branch and swiftversion from which pgwarden was built.",
+                         samples: [Sample(1, labels: [("version", version), ("revision", BuildInfo.revision),
+                                                      ("branch", BuildInfo.branch), ("swiftversion", BuildInfo.swiftVersion)])]),
+        ] + ProcessMetrics.families()
     }
 }

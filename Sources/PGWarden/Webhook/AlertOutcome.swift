@@ -3,12 +3,18 @@
 public enum AlertOutcome: String, Sendable, CaseIterable, Comparable {
     /// The alert resolved; nothing is done.
     case resolved
+    /// The same alert (fingerprint or labels) appeared earlier in the notification; it is
+    /// handled once, so its copies cannot multiply a rule's per-alert cap.
+    case duplicate
+    /// The alert is about another server than --target.name (or names none); nothing is done.
+    case otherTarget = "other target"
     /// No rule answers the alert.
     case nothingMatched = "nothing matched"
     /// A rule answers it, but the alert lacks (or carries empty) a label the rule requires.
     case missingLabels = "missing labels"
     /// A rule answers it, but its labels cannot narrow the sessions safely (a pid without its
-    /// backend_start, a value that is not a number); nothing is done.
+    /// backend_start, a pid or backend_start that is not a plain decimal number, an implausible
+    /// backend_start); nothing is done.
     case notAddressable = "not addressable"
     /// The rule's selection found no session.
     case noMatchingSessions = "no matching sessions"

@@ -58,8 +58,26 @@ public struct AlertNotification: Sendable {
             guard let name = alert.labels["alertname"], !name.isEmpty else {
                 throw PayloadError("alerts[\(i)].labels has no alertname")
             }
+            if let problem = nulProblem(alert.labels, path: "alerts[\(i)].labels") { throw PayloadError(problem) }
         }
         return notification
+    }
+
+    /// Why `labels` (at `path`) are refused: a NUL character in a label name or value. Labels
+    /// select sessions and reach PostgreSQL as C strings, in which a NUL ends the text early
+    /// (`shop\u0000x` would be read as `shop`). The first such label in byte order of the names.
+    static func nulProblem(_ labels: [String: String], path: String) -> String? {
+        let sorted = labels.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        for (name, value) in sorted {
+            if name.utf8.contains(0) {
+                return "\(path) has the label name \(JSONText.quote(name)), which contains a NUL character (\\u0000); "
+                    + "label names and values must not contain NUL"
+            }
+            if value.utf8.contains(0) {
+                return "\(path).\(name) contains a NUL character (\\u0000); label names and values must not contain NUL"
+            }
+        }
+        return nil
     }
 
     /// A JSON reader error in the payload's own terms: a syntax error with its byte, or the

@@ -5,9 +5,13 @@ enum Base64 {
     /// (whitespace, line breaks, the URL-safe `-` and `_`) may appear. Bits left over in the
     /// last character before the padding are ignored, as most decoders do (`YR==` is `a` too).
     static func decode(_ text: String) -> [UInt8]? {
-        var text = text
+        decode(bytes: Array(text.utf8)[...])
+    }
+
+    /// The bytes the base64 text `input` encodes, or nil (the rules of `decode(_:)`).
+    static func decode(bytes input: ArraySlice<UInt8>) -> [UInt8]? {
         var bytes: [UInt8] = []
-        let valid = text.withUTF8 { decode($0, into: &bytes) }
+        let valid = input.withUnsafeBufferPointer { decode($0, into: &bytes) }
         return valid ? bytes : nil
     }
 

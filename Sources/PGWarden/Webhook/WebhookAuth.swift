@@ -20,22 +20,42 @@ public struct WebhookAuth: Sendable {
     /// True when no credential is configured (needs --webhook.allow-unauthenticated).
     public var isOpen: Bool { bearerToken == nil && basicUser == nil }
 
-    /// Whether an Authorization header value is acceptable.
+    /// Whether an Authorization header value is acceptable (text given in code; see the bytes form).
     public func accepts(_ authorization: String?) -> Bool {
+        accepts(bytes: authorization.map { Array($0.utf8) })
+    }
+
+    /// Whether an Authorization header value, as the bytes the client sent, is acceptable. The
+    /// comparison is over those bytes: a header decoded to text first would turn every invalid
+    /// UTF-8 sequence into U+FFFD, and two different tokens into the same one.
+    public func accepts(bytes authorization: [UInt8]?) -> Bool {
         if isOpen { return true }
-        guard let authorization else { return false }
-        let parts = authorization.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2 else { return false }
-        let scheme = parts[0].lowercased()
-        let credentials = String(parts[1]).trimmingWhitespace()
-        if scheme == "bearer", let token = bearerToken {
-            return constantTimeEqual(Array(credentials.utf8), token)
+        guard let authorization, let space = authorization.firstIndex(of: UInt8(ascii: " ")) else { return false }
+        let scheme = authorization[..<space]
+        let credentials = Self.trimmingBlanks(authorization[(space + 1)...])
+        if Self.isScheme(scheme, "bearer"), let token = bearerToken {
+            return constantTimeEqual(Array(credentials), token)
         }
-        if scheme == "basic", let user = basicUser, let password = basicPassword,
-           let decoded = Base64.decode(credentials) {
+        if Self.isScheme(scheme, "basic"), let user = basicUser, let password = basicPassword,
+           let decoded = Base64.decode(bytes: credentials) {
             return constantTimeEqual(decoded, user + [UInt8(ascii: ":")] + password)
         }
         return false
+    }
+
+    /// True when `bytes` are `lowercase` in any mix of ASCII case.
+    static func isScheme(_ bytes: ArraySlice<UInt8>, _ lowercase: String) -> Bool {
+        bytes.count == lowercase.utf8.count
+            && zip(bytes, lowercase.utf8).allSatisfy { ($0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0) == $1 }
+    }
+
+    /// `bytes` without leading and trailing spaces and tabs (HTTP's optional whitespace).
+    static func trimmingBlanks(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        let blank: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 }
+        guard let first = bytes.firstIndex(where: { !blank($0) }), let last = bytes.lastIndex(where: { !blank($0) }) else {
+            return []
+        }
+        return bytes[first...last]
     }
 }
 

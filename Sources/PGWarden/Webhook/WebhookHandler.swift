@@ -6,24 +6,36 @@ import Synchronization
 public final class WebhookHandler: Sendable {
     public let policies: PolicyStore
     public let runner: ActionRunner
-    private let credentials: Mutex<WebhookAuth>
+    private let credentials: Mutex<Credentials>
     /// Re-reads the secret files (nil when the credentials come from nowhere to re-read).
     private let loadCredentials: (@Sendable () throws -> WebhookAuth)?
     let logger: Logger
     let deadline: Duration
     /// --webhook.dry-run: report only, whatever the policy says.
     let forceDryRun: Bool
+    /// --target.name: the server this pgwarden acts on; nil acts on alerts about any server.
+    let target: TargetIdentity?
+
+    /// The credentials in force, or none since re-reading the secret files failed.
+    enum Credentials: Sendable {
+        case available(WebhookAuth)
+        /// The webhook and /actions answer 503 until a reload reads the files again.
+        case unavailable
+    }
 
     public static let maxBodyBytes = 1 << 20
 
-    /// - Parameter loadCredentials: reads the credentials again on `reload` (secret rotation).
+    /// - Parameters:
+    ///   - loadCredentials: reads the credentials again on `reload` (secret rotation).
+    ///   - target: the server this pgwarden acts on (alerts about others act on nothing).
     public init(policies: PolicyStore, runner: ActionRunner, auth: WebhookAuth,
                 loadCredentials: (@Sendable () throws -> WebhookAuth)? = nil, logger: Logger,
-                deadline: Duration = .seconds(5), forceDryRun: Bool = false) {
+                deadline: Duration = .seconds(5), forceDryRun: Bool = false, target: TargetIdentity? = nil) {
         self.forceDryRun = forceDryRun
+        self.target = target
         self.policies = policies
         self.runner = runner
-        self.credentials = Mutex(auth)
+        self.credentials = Mutex(.available(auth))
         self.loadCredentials = loadCredentials
         self.logger = logger
         self.deadline = deadline
@@ -32,9 +44,7 @@ public final class WebhookHandler: Sendable {
     /// The webhook and /actions routes. Their credentials are checked from the headers, before
     /// any body byte is read, and again by the handlers; they run on the actions' own workers.
     public func routes(webhookPath: String, maxBodyBytes: Int = WebhookHandler.maxBodyBytes) -> [String: Route] {
-        let authorize: @Sendable (HTTPRequest) -> HTTPResponse? = { [self] head in
-            auth.accepts(head.header("authorization")) ? nil : unauthorized()
-        }
+        let authorize: @Sendable (HTTPRequest) -> HTTPResponse? = { [self] head in refusal(head) }
         return [
             webhookPath: Route(methods: ["POST"], maxBodyBytes: maxBodyBytes, lane: .actions, authorize: authorize) { [self] request in
                 handleNotification(request)
@@ -45,20 +55,38 @@ public final class WebhookHandler: Sendable {
         ]
     }
 
-    var auth: WebhookAuth { credentials.withLock { $0 } }
+    /// The credentials in force; nil while they are unavailable.
+    var auth: WebhookAuth? {
+        credentials.withLock { if case .available(let auth) = $0 { auth } else { nil } }
+    }
 
-    /// SIGHUP: reloads the policy and re-reads the secret files. Each part that fails keeps what
-    /// was in force and logs why.
+    /// SIGHUP: reloads the policy and re-reads the secret files. A policy that fails keeps the
+    /// previous one. Secret files that fail (missing, empty, unreadable, malformed) revoke the
+    /// credentials in force: the operator who emptied or removed a token file meant to withdraw
+    /// that token, so the webhook answers 503 until a later SIGHUP reads good files.
     public func reload(logger: Logger) {
         policies.reload(logger: logger)
+        runner.log.audit?.reopen()
         guard let loadCredentials else { return }
         do {
             let fresh = try loadCredentials()
-            credentials.withLock { $0 = fresh }
+            credentials.withLock { $0 = .available(fresh) }
             logger.info("webhook credentials re-read")
         } catch {
-            logger.error("webhook credentials not re-read; the previous ones stay in force", metadata: ["error": "\(error)"])
+            credentials.withLock { $0 = .unavailable }
+            logger.error("webhook credentials could not be re-read; the webhook and /actions answer 503 until a SIGHUP reads them",
+                         metadata: ["error": "\(error)"])
         }
+    }
+
+    /// nil when the request's Authorization header (its bytes, as sent) is acceptable; the
+    /// response to send otherwise: 503 while there are no credentials, 401 for wrong ones.
+    func refusal(_ request: HTTPRequest) -> HTTPResponse? {
+        guard let auth else {
+            return .error(503, "the webhook's credentials are unavailable: the secret files could not be re-read at the last reload "
+                + "(pgwarden's log says why); fix them and send SIGHUP")
+        }
+        return auth.accepts(bytes: request.headerValueBytes("authorization")) ? nil : unauthorized()
     }
 
     func unauthorized() -> HTTPResponse {
@@ -68,7 +96,7 @@ public final class WebhookHandler: Sendable {
 
     /// GET /actions?limit=N: the most recent records as JSON, newest last.
     func recentActions(_ request: HTTPRequest) -> HTTPResponse {
-        guard auth.accepts(request.header("authorization")) else { return unauthorized() }
+        if let refusal = refusal(request) { return refusal }
         var limit = 100
         if let text = request.queryItems["limit"] {
             guard let n = Int(text), n >= 0 else { return .error(400, "limit '\(text)' is not a whole number >= 0") }
@@ -80,7 +108,7 @@ public final class WebhookHandler: Sendable {
     }
 
     func handleNotification(_ request: HTTPRequest) -> HTTPResponse {
-        guard auth.accepts(request.header("authorization")) else { return unauthorized() }
+        if let refusal = refusal(request) { return refusal }
         let contentType = request.header("content-type")?.split(separator: ";").first?.trimmingCharacters() ?? ""
         guard contentType.lowercased() == "application/json" else {
             return .error(415, "Content-Type is '\(contentType)'; send application/json")
@@ -95,7 +123,12 @@ public final class WebhookHandler: Sendable {
         let start = ContinuousClock.now
         let policy = policies.policy
         var results: [String] = []
-        for alert in notification.alerts {
+        var seen = SeenAlerts()
+        for (index, alert) in notification.alerts.enumerated() {
+            if let earlier = seen.earlier(alert, index: index) {
+                results.append(summary(alert, .duplicate, reason: SeenAlerts.reason(earlier)))
+                continue
+            }
             if start.duration(to: .now) >= deadline {
                 return .error(503, "the response deadline passed before every alert was handled; the rest will be handled when Alertmanager retries")
             }
@@ -115,34 +148,29 @@ public final class WebhookHandler: Sendable {
 
     /// Handles one alert and returns its JSON summary.
     func handle(_ alert: AlertNotification.Alert, policy: Policy) throws -> String {
-        let alertname = alert.labels["alertname"] ?? ""
-        let ref = AlertRef(alertname: alertname, fingerprint: alert.fingerprint ?? "")
-        func summary(_ outcome: AlertOutcome, rule: String? = nil, dryRun: Bool = false, reason: String? = nil,
-                     records: [ActionRecord] = []) -> String {
-            runner.log.countAlert(outcome)
-            var fields = ["\"alertname\":\(JSONText.quote(alertname))", "\"fingerprint\":\(JSONText.quote(ref.fingerprint))",
-                          "\"status\":\(JSONText.quote(alert.status))", "\"outcome\":\(JSONText.quote(outcome.rawValue))"]
-            if let rule { fields.append("\"rule\":\(JSONText.quote(rule))") }
-            if let reason { fields.append("\"reason\":\(JSONText.quote(reason))") }
-            fields.append("\"dry_run\":\(dryRun)")
-            fields.append("\"sessions\":[" + records.map(\.json).joined(separator: ",") + "]")
-            return "{" + fields.joined(separator: ",") + "}"
+        guard alert.status == "firing" else { return summary(alert, .resolved) }
+        if let target, !target.isAbout(alert.labels) {
+            let reason = target.reason(alert.labels)
+            logger.warning("alert about another target not acted on",
+                           metadata: ["alert.name": "\(alert.labels["alertname"] ?? "")", "alert.fingerprint": "\(alert.fingerprint ?? "")",
+                                      "reason": "\(reason)"])
+            return summary(alert, .otherTarget, reason: reason)
         }
-        guard alert.status == "firing" else { return summary(.resolved) }
-        guard let rule = policy.rule(for: alert.labels) else { return summary(.nothingMatched) }
+        guard let rule = policy.rule(for: alert.labels) else { return summary(alert, .nothingMatched) }
         let dryRun = forceDryRun || policy.dryRun || rule.dryRun
+        let ref = AlertRef(alertname: alert.labels["alertname"] ?? "", fingerprint: alert.fingerprint ?? "", labels: alert.labels)
         let missing = rule.missingLabels(alert.labels)
         if !missing.isEmpty {
             let reason = "the alert lacks, or carries empty, the label(s) \(missing.joined(separator: ", ")) that rule "
                 + "\(rule.name) requires; nothing is done"
             logger.warning("alert not acted on", metadata: ["rule": "\(rule.name)", "alert.fingerprint": "\(ref.fingerprint)",
                                                             "reason": "\(reason)"])
-            return summary(.missingLabels, rule: rule.name, dryRun: dryRun, reason: reason)
+            return summary(alert, .missingLabels, rule: rule.name, dryRun: dryRun, reason: reason)
         }
         let selection = Selection.narrowing(rule.sessions, by: alert.labels)
         if let reason = selection.unusableReason {
             logger.warning("alert not acted on", metadata: ["rule": "\(rule.name)", "alert.fingerprint": "\(ref.fingerprint)", "reason": "\(reason)"])
-            return summary(.notAddressable, rule: rule.name, dryRun: dryRun, reason: reason)
+            return summary(alert, .notAddressable, rule: rule.name, dryRun: dryRun, reason: reason)
         }
         let (policies, forceDryRun) = (self.policies, self.forceDryRun)
         let records = try runner.run(rule: rule, selection: selection, protectedRoles: policy.protectedRoles,
@@ -150,7 +178,21 @@ public final class WebhookHandler: Sendable {
         let outcome: AlertOutcome = records.isEmpty ? .noMatchingSessions
             : records.contains { $0.result.acted } ? (dryRun ? .dryRun : .acted)
             : .nothingActedOn
-        return summary(outcome, rule: rule.name, dryRun: dryRun, records: records)
+        return summary(alert, outcome, rule: rule.name, dryRun: dryRun, records: records)
+    }
+
+    /// Counts an alert's outcome and returns its JSON summary.
+    func summary(_ alert: AlertNotification.Alert, _ outcome: AlertOutcome, rule: String? = nil, dryRun: Bool = false,
+                 reason: String? = nil, records: [ActionRecord] = []) -> String {
+        runner.log.countAlert(outcome)
+        var fields = ["\"alertname\":\(JSONText.quote(alert.labels["alertname"] ?? ""))",
+                      "\"fingerprint\":\(JSONText.quote(alert.fingerprint ?? ""))",
+                      "\"status\":\(JSONText.quote(alert.status))", "\"outcome\":\(JSONText.quote(outcome.rawValue))"]
+        if let rule { fields.append("\"rule\":\(JSONText.quote(rule))") }
+        if let reason { fields.append("\"reason\":\(JSONText.quote(reason))") }
+        fields.append("\"dry_run\":\(dryRun)")
+        fields.append("\"sessions\":[" + records.map(\.json).joined(separator: ",") + "]")
+        return "{" + fields.joined(separator: ",") + "}"
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A running pgwarden binary, started with arguments, its stderr captured to a file.
 final class PGWardenProcess: @unchecked Sendable {
@@ -56,18 +57,33 @@ final class PGWardenProcess: @unchecked Sendable {
     deinit { if process.isRunning { process.terminate() } }
 }
 
-/// Runs pgwarden to completion (for CLI error paths) and returns exit status and output.
+/// Runs pgwarden to completion (for CLI error paths) and returns exit status and output
+/// (standard output and standard error together).
 func runPGWarden(_ env: TestEnvironment, _ arguments: [String]) throws -> (status: Int32, output: String) {
+    let (status, output, _) = try runPGWarden(env, arguments, separateStandardError: false)
+    return (status, output)
+}
+
+/// Runs pgwarden to completion; with `separateStandardError`, standard output and standard
+/// error come back apart (for output meant for a program, such as `--output json`).
+func runPGWarden(_ env: TestEnvironment, _ arguments: [String],
+                 separateStandardError: Bool) throws -> (status: Int32, output: String, errors: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: env.binary)
     process.arguments = arguments
-    let pipe = Pipe()
-    process.standardError = pipe
+    let pipe = Pipe(), errorPipe = separateStandardError ? Pipe() : pipe
+    process.standardError = errorPipe
     process.standardOutput = pipe
     try process.run()
+    // Standard error is read on another thread, so that neither pipe can fill up and stall pgwarden.
+    let errors = Mutex(Data())
+    let readErrors = Thread { errors.withLock { $0 = errorPipe.fileHandleForReading.readDataToEndOfFile() } }
+    if separateStandardError { readErrors.start() }
     let data = pipe.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    while separateStandardError && !readErrors.isFinished { Thread.sleep(forTimeInterval: 0.01) }
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self),
+            String(decoding: errors.withLock { $0 }, as: UTF8.self))
 }
 
 /// Parsed exposition text: sample lookup by name and labels.

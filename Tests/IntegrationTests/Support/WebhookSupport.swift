@@ -2,12 +2,15 @@ import Foundation
 import PGWarden
 import Testing
 
-/// What a webhook request is addressed to: the running pgwarden's credentials and the names
-/// of the canary's role and database (used in the alert labels).
+/// What a webhook request is addressed to: the running pgwarden's credentials, the names of the
+/// canary's role and database (used in the alert labels), and the canary's pid and
+/// backend_start in Unix seconds (for pid-addressed alerts).
 struct WebhookTarget: Sendable {
     var token: String
     var role: String
     var database: String
+    var pid: Int32
+    var backendStart: String
 }
 
 /// One HTTP request to the webhook, framed by hand so any part of it can be wrong.
@@ -128,8 +131,10 @@ final class WebhookFixture: @unchecked Sendable {
         let admin = fx
         let pid = canary.pid
         try eventually("the canary is idle in transaction") { try admin.state(of: pid) == "idle in transaction" }
-        canaryTransactionStart = try fx.admin.run("SELECT xact_start::text FROM pg_stat_activity WHERE pid = $1",
-                                                  [String(pid)]).first?[0] ?? ""
+        let row = try fx.admin.run("SELECT xact_start::text, EXTRACT(EPOCH FROM backend_start)::text FROM pg_stat_activity WHERE pid = $1",
+                                   [String(pid)]).first
+        canaryTransactionStart = row?[0] ?? ""
+        let backendStart = row?[1] ?? ""
         hook = try HookFixture(fx, policy: """
             protected_roles: [postgres]
             rules:
@@ -142,7 +147,7 @@ final class WebhookFixture: @unchecked Sendable {
                 databases: [\(AlertmanagerJSON.q(database))]
 
             """, dsn: dsn, extraArguments: extraArguments)
-        target = WebhookTarget(token: hook.token, role: role, database: database)
+        target = WebhookTarget(token: hook.token, role: role, database: database, pid: pid, backendStart: backendStart)
     }
 
     /// The pgwarden process serving the webhook, and its policy and token files.

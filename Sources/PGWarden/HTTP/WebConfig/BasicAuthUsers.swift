@@ -43,27 +43,33 @@ public final class BasicAuthUsers: Sendable {
         self.hashes = byBytes
     }
 
-    /// The user and password of an `Authorization: Basic …` header, nil for anything else.
-    static func credentials(_ authorization: String?) -> Credentials? {
-        guard let authorization else { return nil }
-        let parts = authorization.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "basic",
-              let decoded = Base64.decode(String(parts[1]).trimmingWhitespace()),
+    /// The user and password of an `Authorization: Basic …` header, as the bytes the client sent
+    /// (never decoded to text first), nil for anything else.
+    static func credentials(_ authorization: [UInt8]?) -> Credentials? {
+        guard let authorization, let space = authorization.firstIndex(of: UInt8(ascii: " ")),
+              WebhookAuth.isScheme(authorization[..<space], "basic"),
+              let decoded = Base64.decode(bytes: WebhookAuth.trimmingBlanks(authorization[(space + 1)...])),
               let colon = decoded.firstIndex(of: UInt8(ascii: ":")) else { return nil }
         return Credentials(user: Array(decoded[..<colon]), password: Array(decoded[(colon + 1)...]))
     }
 
-    /// Answers from the headers when it can, without hashing.
-    public func check(_ authorization: String?) -> Check {
+    /// Answers from the header's bytes when it can, without hashing.
+    public func check(bytes authorization: [UInt8]?) -> Check {
         guard let credentials = Self.credentials(authorization) else { return .denied }
         return cache.withLock { $0.contains(credentials) } ? .allowed : .needsHashing
     }
 
     /// Runs bcrypt (slow: call it off the polling threads) and caches a success.
-    public func verify(_ authorization: String?) -> Bool {
+    public func verify(bytes authorization: [UInt8]?) -> Bool {
         guard let credentials = Self.credentials(authorization) else { return false }
         return verify(credentials)
     }
+
+    /// `check(bytes:)` for a header given as text in code.
+    public func check(_ authorization: String?) -> Check { check(bytes: authorization.map { Array($0.utf8) }) }
+
+    /// `verify(bytes:)` for a header given as text in code.
+    public func verify(_ authorization: String?) -> Bool { verify(bytes: authorization.map { Array($0.utf8) }) }
 
     /// Whether this user and password would pass (start-up checks; runs bcrypt).
     public func accepts(user: String, password: String) -> Bool {
