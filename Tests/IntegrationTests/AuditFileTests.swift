@@ -62,6 +62,12 @@ struct AuditFileTests {
         try eventually("the second record reaches the new file") { Self.records(path).count == 1 }
         #expect(Self.records(path).first?["pid"] as? Int == Int(second.pid))
         #expect(Self.records(path + ".1").count == 1, "the rotated file keeps the first record only")
+        // The webhook's families (actions, alerts by outcome, audit errors) and process_* pass promtool.
+        let metrics = try hook.pgw.scrape()
+        #expect(metrics.value("pgwarden_webhook_alerts_total", ["outcome": "acted"]) == 2)
+        #expect(metrics.value("pgwarden_audit_write_errors_total") == 0)
+        #expect((metrics.value("process_resident_memory_bytes") ?? 0) > 0)
+        try expectPromtoolAccepts(metrics.text, workDir: fx.env.workDir)
     }
 
     /// A disk that refuses every write (/dev/full answers ENOSPC): the action still happens and

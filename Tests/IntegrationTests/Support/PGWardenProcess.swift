@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import Synchronization
 
 /// A running pgwarden binary, started with arguments, its stderr captured to a file.
@@ -84,6 +85,22 @@ func runPGWarden(_ env: TestEnvironment, _ arguments: [String],
     while separateStandardError && !readErrors.isFinished { Thread.sleep(forTimeInterval: 0.01) }
     return (process.terminationStatus, String(decoding: data, as: UTF8.self),
             String(decoding: errors.withLock { $0 }, as: UTF8.self))
+}
+
+/// `promtool check metrics` finds nothing to say about `text`.
+func expectPromtoolAccepts(_ text: String, workDir: String) throws {
+    let file = "\(workDir)/metrics-\(uniqueSuffix()).txt"
+    try text.write(toFile: file, atomically: true, encoding: .utf8)
+    let promtool = Process()
+    promtool.executableURL = URL(fileURLWithPath: "/bin/sh")
+    promtool.arguments = ["-c", "promtool check metrics < '\(file)' 2>&1"]
+    let pipe = Pipe()
+    promtool.standardOutput = pipe
+    try promtool.run()
+    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    promtool.waitUntilExit()
+    #expect(promtool.terminationStatus == 0, "promtool check metrics: \(output)")
+    #expect(output.isEmpty, "promtool reported: \(output)")
 }
 
 /// Parsed exposition text: sample lookup by name and labels.
