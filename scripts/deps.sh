@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what pgwarden's build, tests, demo and benchmarks need from Debian's packages,
-# only when something is missing. Usage: scripts/deps.sh [build|test|bench|demo]
+# only when something is missing. Usage: scripts/deps.sh [build|deb|test|bench|demo]
 set -euo pipefail
 need=${1:-test}
 
@@ -8,13 +8,16 @@ packages=(libpq-dev libmicrohttpd-dev libyaml-dev pkg-config)
 commands=(pkg-config)
 case "$need" in
   build) ;;
+  # make deb: dpkg-deb, dpkg-shlibdeps, dpkg-gencontrol (dpkg-dev; strip comes with its binutils).
+  deb) packages+=(dpkg-dev)
+       commands+=(dpkg-deb dpkg-shlibdeps dpkg-gencontrol strip) ;;
   test) packages+=(postgresql postgresql-client prometheus prometheus-alertmanager curl python3 systemd)
         commands+=(psql promtool amtool prometheus prometheus-alertmanager curl python3 systemd-analyze) ;;
   demo) packages+=(postgresql postgresql-client prometheus prometheus-alertmanager curl python3)
         commands+=(psql promtool amtool prometheus prometheus-alertmanager curl python3) ;;
   bench) packages+=(postgresql postgresql-client prometheus-postgres-exporter curl python3)
          commands+=(psql prometheus-postgres-exporter curl python3) ;;
-  *) echo "deps.sh: unknown set '$need' (use build, test, bench or demo)" >&2; exit 2 ;;
+  *) echo "deps.sh: unknown set '$need' (use build, deb, test, bench or demo)" >&2; exit 2 ;;
 esac
 
 missing=()
