@@ -11,8 +11,11 @@ case "$need" in
   # make deb: dpkg-deb, dpkg-shlibdeps, dpkg-gencontrol (dpkg-dev; strip comes with its binutils).
   deb) packages+=(dpkg-dev)
        commands+=(dpkg-deb dpkg-shlibdeps dpkg-gencontrol strip) ;;
-  test) packages+=(postgresql postgresql-client prometheus prometheus-alertmanager curl python3 systemd)
-        commands+=(psql promtool amtool prometheus prometheus-alertmanager curl python3 systemd-analyze) ;;
+  # checks/deb.sh also lints, installs (adduser in postinst) and verifies the unit and man page.
+  test) packages+=(postgresql postgresql-client prometheus prometheus-alertmanager curl python3 systemd
+                   dpkg-dev lintian adduser man-db)
+        commands+=(psql promtool amtool prometheus prometheus-alertmanager curl python3 systemd-analyze
+                   dpkg-deb dpkg-shlibdeps lintian adduser man) ;;
   demo) packages+=(postgresql postgresql-client prometheus prometheus-alertmanager curl python3)
         commands+=(psql promtool amtool prometheus prometheus-alertmanager curl python3) ;;
   bench) packages+=(postgresql postgresql-client prometheus-postgres-exporter curl python3)
