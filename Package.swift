@@ -24,7 +24,7 @@ let package = Package(
         .target(name: "CBuildInfo", exclude: ["generated"]),
         .target(
             name: "CMicroHTTPD",
-            linkerSettings: [.linkedLibrary("microhttpd")]
+            linkerSettings: [.linkedLibrary("microhttpd"), .linkedLibrary("gnutls"), .linkedLibrary("crypt")]
         ),
         .target(
             name: "PGWarden",

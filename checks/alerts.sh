@@ -189,6 +189,10 @@ metrics = {
     "pgwarden_scrape_duration_seconds": set(), "pgwarden_scrape_errors_total": set(), "pgwarden_build_info": set(),
     "pgwarden_actions_total": set(), "pgwarden_webhook_requests_total": set(),
     "pgwarden_last_action_timestamp_seconds": set(),
+    "process_cpu_seconds_total": set(), "process_resident_memory_bytes": set(), "process_virtual_memory_bytes": set(),
+    "process_start_time_seconds": set(), "process_threads": set(), "process_open_fds": set(), "process_max_fds": set(),
+    "pgwarden_http_connections": set(), "pgwarden_http_requests_cut_total": set(),
+    "pgwarden_web_config_last_reload_successful": set(),
 }
 for path in rule_paths:
     for name in re.findall(r"^\s*-?\s*record:\s*[\"']?([A-Za-z_:][A-Za-z0-9_:]*)", open(path).read(), re.M):

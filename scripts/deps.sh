@@ -4,7 +4,7 @@
 set -euo pipefail
 need=${1:-test}
 
-packages=(libpq-dev libmicrohttpd-dev libyaml-dev pkg-config)
+packages=(libpq-dev libmicrohttpd-dev libyaml-dev libgnutls28-dev libcrypt-dev pkg-config)
 commands=(pkg-config)
 case "$need" in
   build) ;;
@@ -12,9 +12,9 @@ case "$need" in
   deb) packages+=(dpkg-dev)
        commands+=(dpkg-deb dpkg-shlibdeps dpkg-gencontrol strip) ;;
   # checks/deb.sh also lints, installs (adduser in postinst) and verifies the unit and man page.
-  test) packages+=(postgresql postgresql-client prometheus prometheus-alertmanager curl python3 systemd
+  test) packages+=(postgresql postgresql-client prometheus prometheus-alertmanager curl python3 systemd openssl apache2-utils
                    dpkg-dev lintian adduser man-db)
-        commands+=(psql promtool amtool prometheus prometheus-alertmanager curl python3 systemd-analyze
+        commands+=(psql promtool amtool prometheus prometheus-alertmanager curl python3 systemd-analyze openssl htpasswd
                    dpkg-deb dpkg-shlibdeps lintian adduser man) ;;
   demo) packages+=(postgresql postgresql-client prometheus prometheus-alertmanager curl python3)
         commands+=(psql promtool amtool prometheus prometheus-alertmanager curl python3) ;;

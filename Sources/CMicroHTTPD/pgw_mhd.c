@@ -69,23 +69,45 @@ int pgw_socket_port(int fd) {
     return -1;
 }
 
-struct MHD_Daemon *pgw_mhd_start(int listen_fd,
-                                 MHD_AccessHandlerCallback handler, void *handler_cls,
-                                 MHD_RequestCompletedCallback completed, void *completed_cls,
-                                 unsigned int connection_limit,
-                                 unsigned int connection_timeout_seconds) {
+struct MHD_Daemon *pgw_mhd_start(const struct pgw_mhd_config *c) {
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
-    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
-    if (getsockname(listen_fd, (struct sockaddr *)&ss, &len) == 0 && ss.ss_family == AF_INET6) {
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
+    if (getsockname(c->listen_fd, (struct sockaddr *)&ss, &len) == 0 && ss.ss_family == AF_INET6) {
         flags |= MHD_USE_IPv6;
     }
-    return MHD_start_daemon(flags, 0, NULL, NULL, handler, handler_cls,
-                            MHD_OPTION_LISTEN_SOCKET, (MHD_socket)listen_fd,
-                            MHD_OPTION_NOTIFY_COMPLETED, completed, completed_cls,
-                            MHD_OPTION_CONNECTION_LIMIT, connection_limit,
-                            MHD_OPTION_CONNECTION_TIMEOUT, connection_timeout_seconds,
-                            MHD_OPTION_END);
+    struct MHD_OptionItem options[16];
+    int n = 0;
+#define PGW_OPT(o, v, p) do { options[n].option = (o); options[n].value = (intptr_t)(v); options[n].ptr_value = (p); n++; } while (0)
+    PGW_OPT(MHD_OPTION_LISTEN_SOCKET, c->listen_fd, NULL);
+    PGW_OPT(MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)c->completed, c->completed_cls);
+    PGW_OPT(MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)c->notify, c->notify_cls);
+    PGW_OPT(MHD_OPTION_THREAD_POOL_SIZE, c->thread_pool_size, NULL);
+    PGW_OPT(MHD_OPTION_CONNECTION_LIMIT, c->connection_limit, NULL);
+    PGW_OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, c->per_ip_connection_limit, NULL);
+    PGW_OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, c->connection_memory_limit, NULL);
+    PGW_OPT(MHD_OPTION_CONNECTION_TIMEOUT, c->idle_timeout_seconds, NULL);
+    if (c->tls_cert != NULL) {
+        flags |= MHD_USE_TLS;
+        PGW_OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)c->tls_cert);
+        PGW_OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)c->tls_key);
+        if (c->tls_trust != NULL) PGW_OPT(MHD_OPTION_HTTPS_MEM_TRUST, 0, (void *)c->tls_trust);
+        if (c->tls_priorities != NULL) PGW_OPT(MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)c->tls_priorities);
+    }
+    PGW_OPT(MHD_OPTION_END, 0, NULL);
+#undef PGW_OPT
+    return MHD_start_daemon(flags, 0, NULL, NULL, c->handler, c->handler_cls,
+                            MHD_OPTION_ARRAY, options, MHD_OPTION_END);
+}
+
+int pgw_mhd_daemon_connections(struct MHD_Daemon *daemon) {
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    return info == NULL ? -1 : (int)info->num_connections;
+}
+
+int pgw_mhd_connection_fd(struct MHD_Connection *connection) {
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    return info == NULL ? -1 : (int)info->connect_fd;
 }
 
 void pgw_mhd_client_address(struct MHD_Connection *connection, char *out, size_t out_len) {

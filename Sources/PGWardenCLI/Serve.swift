@@ -1,5 +1,6 @@
 import Logging
 import PGWarden
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -16,7 +17,7 @@ struct Serve: Subcommand {
                     help: "Add an application_name label to the session families (unbounded cardinality: opt in only if your applications set few names)."),
             .toggle("db.warm-backend-heap",
                     help: "After connecting, have each of pgwarden's backends allocate and free one block of 4-31 MiB once, so glibc in the backend keeps its heap between scrapes (less server CPU per scrape at thousands of sessions, 3-5 MB more resident per backend). Changes the monitored server's behaviour: opt in."),
-        ] + ConnectionOptions.flags + LoggingOptions.flags + WebhookOptions.flags)
+        ] + WebOptions.flags + ConnectionOptions.flags + LoggingOptions.flags + WebhookOptions.flags)
 
     var listenAddress: String
     var telemetryPath: String
@@ -25,6 +26,7 @@ struct Serve: Subcommand {
     var connection: ConnectionOptions
     var logging: LoggingOptions
     var webhook: WebhookOptions
+    var web: WebOptions
 
     init(_ flags: ParsedFlags) throws(UsageError) {
         listenAddress = flags.value("web.listen-address") ?? ""
@@ -34,6 +36,7 @@ struct Serve: Subcommand {
         connection = try ConnectionOptions(flags)
         logging = try LoggingOptions(flags)
         webhook = try WebhookOptions(flags)
+        web = try WebOptions(flags)
         guard ListenAddress(parsing: listenAddress) != nil else {
             throw UsageError("--web.listen-address '\(listenAddress)' is not [host]:port (e.g. :9793, 127.0.0.1:9793, [::1]:9793).")
         }
@@ -52,10 +55,40 @@ struct Serve: Subcommand {
         let settings = connection.settings(environment: environment(), warmsBackendHeap: warmBackendHeap)
         let ownBackends = OwnBackends()
         let database = Database(settings: settings, ownBackends: ownBackends)
+        let webConfig = WebConfigStore(path: web.configFile)
+        let initialWeb: WebConfig
+        do {
+            initialWeb = try webConfig.load(logger: logger)
+        } catch {
+            throw RuntimeError("\(error)")
+        }
+        if initialWeb.users != nil, webhook.configFile != nil, webhook.tokenFile != nil {
+            throw RuntimeError("--webhook.token-file cannot be combined with basic_auth_users in --web.config.file: a request "
+                + "carries one Authorization header, so Alertmanager cannot send both; use TLS client certificates for the web "
+                + "layer, or --webhook.basic-auth-user with the same user and password as a basic_auth_users entry")
+        }
+        if let users = initialWeb.users, webhook.configFile != nil, let user = webhook.basicUser,
+           let passwordFile = webhook.basicPasswordFile {
+            let password: String
+            do {
+                password = try readSecretFile(passwordFile, flag: "--webhook.basic-auth-password-file")
+            } catch {
+                throw RuntimeError("\(error)")
+            }
+            guard users.accepts(user: user, password: password) else {
+                throw RuntimeError("--webhook.basic-auth-user '\(user)' with its password is not one of basic_auth_users in "
+                    + "--web.config.file: a request carries one Authorization header, so no webhook request could pass both; "
+                    + "use the same user and password in both")
+            }
+        }
         let hooks = try webhook.makeHandler(settings: settings, ownBackends: ownBackends, logger: logger)
+        let serving = ServerHolder()
         let scraper = Scraper(database: database, options: CollectorOptions(includeApplicationName: applicationNameLabel),
                               version: PGWardenVersion.current, logger: logger,
-                              extraFamilies: { hooks.map { $0.runner.log.families() + $0.policies.families() } ?? [] })
+                              extraFamilies: {
+                                  (hooks.map { $0.runner.log.families() + $0.policies.families() } ?? [])
+                                      + webConfig.families() + (serving.server?.families() ?? [])
+                              })
         var routes = ExporterRoutes.make(scraper: scraper, telemetryPath: telemetryPath, version: PGWardenVersion.current)
         if let hooks {
             routes.merge(hooks.routes(webhookPath: webhook.path, maxBodyBytes: webhook.maxBodyBytes)) { $1 }
@@ -64,23 +97,35 @@ struct Serve: Subcommand {
         let router = Router(routes: routes) { path, status in
             if path == webhookPath { hooks?.runner.log.countWebhookRequest(status: status) }
         }
-        let server = HTTPServer(handler: router, logger: logger)
+        var limits = web.limits
+        limits.maxConnections = raiseOpenFileLimit(forConnections: limits.maxConnections)
+        if limits.maxConnections < web.limits.maxConnections {
+            logger.warning("the open-file limit caps the connections pgwarden can hold", metadata: [
+                "requested": "\(web.limits.maxConnections)", "max_connections": "\(limits.maxConnections)"])
+        }
+        limits.maxConnectionsPerIP = min(limits.maxConnectionsPerIP, limits.maxConnections)
+        let server = HTTPServer(handler: router, logger: logger, limits: limits)
         do {
-            try server.start(ListenAddress(parsing: listenAddress)!)
+            try server.start(ListenAddress(parsing: listenAddress)!, web: initialWeb)
         } catch {
             throw RuntimeError("\(error)")
         }
+        serving.server = server
         logger.info("pgwarden listening", metadata: [
             "address": "\(listenAddress)", "port": "\(server.port)", "telemetry_path": "\(telemetryPath)",
-            "version": "\(PGWardenVersion.current)",
+            "version": "\(PGWardenVersion.current)", "tls": "\(initialWeb.tls != nil)",
+            "client_auth_type": "\(initialWeb.tls?.clientAuth.rawValue ?? "none")",
+            "basic_auth_users": "\(initialWeb.users?.count ?? 0)",
+            "request_timeout": "\(limits.requestTimeout)", "max_connections": "\(limits.maxConnections)",
+            "max_connections_per_ip": "\(limits.maxConnectionsPerIP)",
         ])
         while true {
             let signal = signals.wait()
             if signal == SIGHUP {
-                if let hooks {
-                    hooks.reload(logger: logger)
-                } else {
-                    logger.info("SIGHUP received; nothing to reload without --config.file")
+                if let hooks { hooks.reload(logger: logger) }
+                if web.configFile != nil { webConfig.reload(into: server, logger: logger) }
+                if hooks == nil && web.configFile == nil {
+                    logger.info("SIGHUP received; nothing to reload without --config.file or --web.config.file")
                 }
                 continue
             }
@@ -141,5 +186,14 @@ struct SignalWaiter {
         var received: Int32 = 0
         while sigwait(&set, &received) != 0 {}
         return received
+    }
+}
+
+/// The server, once started, for the metrics of the scrape that is built before it.
+final class ServerHolder: Sendable {
+    private let slot = Mutex<HTTPServer?>(nil)
+    var server: HTTPServer? {
+        get { slot.withLock { $0 } }
+        set { slot.withLock { $0 = newValue } }
     }
 }

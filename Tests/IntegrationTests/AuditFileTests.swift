@@ -89,4 +89,22 @@ struct AuditFileTests {
         let text = try runPGWarden(env, ["--dsn", env.dsn(), "--audit.query-text"])
         #expect(text.status == 2 && text.output.contains("--audit.query-text only has an effect with --audit.file"), "\(text.output)")
     }
+
+    /// Files that cannot take the trail stop start-up with the reason, instead of hanging (a FIFO
+    /// nobody reads) or writing nowhere (a directory).
+    @Test func anUnusableAuditFileStopsStartUp() throws {
+        let fx = try AdminFixture()
+        defer { fx.cleanUp() }
+        let fifo = "\(fx.env.workDir)/audit-fifo-\(uniqueSuffix())"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        defer { unlink(fifo) }
+        let policy = "\(fx.env.workDir)/policy-\(uniqueSuffix()).yml"
+        try Self.policy(db: "x").write(toFile: policy, atomically: true, encoding: .utf8)
+        for (path, reason) in [(fifo, "No such device or address"), (fx.env.workDir, "Is a directory")] {
+            let run = try runPGWarden(fx.env, ["--dsn", fx.env.dsn(), "--config.file", policy, "--webhook.allow-unauthenticated",
+                                               "--web.listen-address", "127.0.0.1:0", "--audit.file", path])
+            #expect(run.status == 1, "\(run.output)")
+            #expect(run.output.contains("--audit.file \(path): cannot open it for appending (\(reason))"), "\(run.output)")
+        }
+    }
 }

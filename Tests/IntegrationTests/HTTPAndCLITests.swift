@@ -145,7 +145,7 @@ final class HeaderCapture: HTTPHandler {
         authorizations.withLock { $0.append(request.headerValueBytes("authorization")) }
         return HTTPResponse(status: 200, text: "ok\n")
     }
-    func maxBodyBytes(method: String, path: String) -> Int { 0 }
+    func admit(_ head: HTTPRequest) -> Admission { .accept(maxBodyBytes: 0, lane: .standard) }
 }
 
 extension HTTPAndCLITests {

@@ -50,11 +50,51 @@ struct RouterTests {
         #expect(Self.text(post) == "got 5 bytes")
     }
 
-    @Test func maxBodyBytesOnlyForARouteAndMethodThatTakeABody() {
-        #expect(Self.router.maxBodyBytes(method: "POST", path: "/hook") == 1024)
-        #expect(Self.router.maxBodyBytes(method: "GET", path: "/hook") == 0)
-        #expect(Self.router.maxBodyBytes(method: "POST", path: "/unknown") == 0)
-        #expect(Self.router.maxBodyBytes(method: "GET", path: "/metrics") == 0)
+    static func status(_ admission: Admission) -> Int? {
+        if case .reject(let response) = admission { return response.status }
+        return nil
+    }
+
+    @Test func admissionRefusesFromTheHeadersAlone() {
+        #expect(Self.status(Self.router.admit(HTTPRequest(method: "GET", path: "/unknown"))) == 404)
+        #expect(Self.status(Self.router.admit(HTTPRequest(method: "GET", path: "/hook"))) == 405)
+        let large = HTTPRequest(method: "POST", path: "/hook", headers: ["content-length": "1025"])
+        #expect(Self.status(Self.router.admit(large)) == 413)
+        let bodyOnGet = HTTPRequest(method: "GET", path: "/metrics", headers: ["content-length": "10"])
+        #expect(Self.status(Self.router.admit(bodyOnGet)) == 413)
+    }
+
+    @Test func admissionGivesTheRoutesLimitAndLane() {
+        guard case .accept(let limit, let lane) = Self.router.admit(
+            HTTPRequest(method: "POST", path: "/hook", headers: ["content-length": "1024"])) else {
+            Issue.record("a body at the limit is admitted")
+            return
+        }
+        #expect(limit == 1024)
+        #expect(lane == .standard)
+        guard case .accept(let none, _) = Self.router.admit(HTTPRequest(method: "GET", path: "/metrics")) else {
+            Issue.record("GET /metrics is admitted")
+            return
+        }
+        #expect(none == 0)
+    }
+
+    @Test func routeCredentialsAreCheckedBeforeTheBody() {
+        let router = Router(routes: [
+            "/hook": Route(methods: ["POST"], maxBodyBytes: 10, lane: .actions,
+                           authorize: { $0.header("authorization") == "Bearer ok" ? nil : .error(401, "no") }) { _ in
+                HTTPResponse(status: 200, text: "ran")
+            },
+        ])
+        // Credentials first: a wrong token is 401 even when the body would be too large.
+        let wrong = HTTPRequest(method: "POST", path: "/hook", headers: ["content-length": "99999999999"])
+        #expect(Self.status(router.admit(wrong)) == 401)
+        let right = HTTPRequest(method: "POST", path: "/hook", headers: ["authorization": "Bearer ok", "content-length": "5"])
+        guard case .accept(_, let lane) = router.admit(right) else {
+            Issue.record("the right token is admitted")
+            return
+        }
+        #expect(lane == .actions)
     }
 
     @Test func errorResponsesArePlainTextWithTrailingNewline() {

@@ -57,13 +57,31 @@ public struct HTTPResponse: Sendable {
     }
 }
 
-/// Answers requests; called on libmicrohttpd's connection threads, possibly concurrently.
+/// Which threads run a request's handler.
+public enum WorkLane: Int, Sendable, CaseIterable {
+    /// On libmicrohttpd's polling thread: only for handlers that never block (landing page, health).
+    case inline
+    /// On the worker pool: scrapes and anything else that may wait on the database.
+    case standard
+    /// On the actions' own workers, so a webhook is never queued behind slow scrapes.
+    case actions
+}
+
+/// What to do with a request once its headers are in: answer it now, without reading its
+/// body (401, 404, 405, 413), or read a body of at most `maxBodyBytes` and hand it to a lane.
+public enum Admission: Sendable {
+    case reject(HTTPResponse)
+    case accept(maxBodyBytes: Int, lane: WorkLane)
+}
+
+/// Answers requests; called on libmicrohttpd's polling threads (`admit`, inline handlers) and
+/// on the worker pool, possibly concurrently.
 public protocol HTTPHandler: Sendable {
     /// The response to a request whose body was read in full.
     func handle(_ request: HTTPRequest) -> HTTPResponse
-    /// The largest body accepted for this method and path; 0 means the request is answered
-    /// from its headers alone, larger bodies get 413.
-    func maxBodyBytes(method: String, path: String) -> Int
+    /// Decides from the request line and headers alone (`head.body` is empty), before any
+    /// body byte is buffered. Must not block.
+    func admit(_ head: HTTPRequest) -> Admission
     /// Called with the status of every response, including those the server makes itself (413).
     func didRespond(method: String, path: String, status: Int)
 }

@@ -1,12 +1,21 @@
-/// A route: the methods it answers and what it does.
+/// A route: the methods it answers, the credentials it checks from the headers, and what it does.
 public struct Route: Sendable {
     public var methods: Set<String>
     public var maxBodyBytes: Int
+    /// Where the handler runs; `.inline` only for handlers that never block.
+    public var lane: WorkLane
+    /// Checked from the headers before any body byte is read: nil admits, a response refuses
+    /// (401). Must not block.
+    public var authorize: (@Sendable (HTTPRequest) -> HTTPResponse?)?
     public var handle: @Sendable (HTTPRequest) -> HTTPResponse
 
-    public init(methods: Set<String>, maxBodyBytes: Int = 0, handle: @escaping @Sendable (HTTPRequest) -> HTTPResponse) {
+    public init(methods: Set<String>, maxBodyBytes: Int = 0, lane: WorkLane = .standard,
+                authorize: (@Sendable (HTTPRequest) -> HTTPResponse?)? = nil,
+                handle: @escaping @Sendable (HTTPRequest) -> HTTPResponse) {
         self.methods = methods
         self.maxBodyBytes = maxBodyBytes
+        self.lane = lane
+        self.authorize = authorize
         self.handle = handle
     }
 }
@@ -27,20 +36,44 @@ public struct Router: HTTPHandler {
     }
 
     public func handle(_ request: HTTPRequest) -> HTTPResponse {
+        switch route(for: request) {
+        case .failure(let refusal): return refusal.response
+        case .success(let route): return route.handle(request)
+        }
+    }
+
+    /// Unknown path, wrong method, the route's credentials, then the declared body size: each
+    /// answered before a body byte is read.
+    public func admit(_ head: HTTPRequest) -> Admission {
+        let route: Route
+        switch self.route(for: head) {
+        case .failure(let refusal): return .reject(refusal.response)
+        case .success(let found): route = found
+        }
+        if let refusal = route.authorize?(head) { return .reject(refusal) }
+        if let length = head.header("content-length").flatMap(Int.init), length > route.maxBodyBytes {
+            if route.maxBodyBytes == 0 {
+                return .reject(.error(413, "\(head.method) \(head.path) takes no request body; send it without one"))
+            }
+            return .reject(.error(413, "request body of \(length) bytes is over the limit of \(route.maxBodyBytes) bytes; send a smaller request"))
+        }
+        return .accept(maxBodyBytes: route.maxBodyBytes, lane: route.lane)
+    }
+
+    /// A refusal as an error value, so `route(for:)` can return it through `Result`.
+    struct Refusal: Error { var response: HTTPResponse }
+
+    /// The route for the request's path and method, or the 404/405 that refuses it.
+    func route(for request: HTTPRequest) -> Result<Route, Refusal> {
         guard let route = routes[request.path] else {
-            return .error(404, "no such path: \(request.path); see / for what pgwarden serves")
+            return .failure(Refusal(response: .error(404, "no such path: \(request.path); see / for what pgwarden serves")))
         }
         guard route.methods.contains(request.method) else {
             let allow = route.methods.sorted().joined(separator: ", ")
-            return .error(405, "method \(request.method) is not allowed on \(request.path); use \(allow)",
-                          headers: [("Allow", allow)])
+            return .failure(Refusal(response: .error(405, "method \(request.method) is not allowed on \(request.path); use \(allow)",
+                                                     headers: [("Allow", allow)])))
         }
-        return route.handle(request)
-    }
-
-    public func maxBodyBytes(method: String, path: String) -> Int {
-        guard let route = routes[path], route.methods.contains(method) else { return 0 }
-        return route.maxBodyBytes
+        return .success(route)
     }
 }
 
@@ -50,7 +83,7 @@ public enum ExporterRoutes {
     public static func make(scraper: Scraper, telemetryPath: String, version: String) -> [String: Route] {
         let readOnly: Set<String> = ["GET", "HEAD"]
         return [
-            "/": Route(methods: readOnly) { _ in
+            "/": Route(methods: readOnly, lane: .inline) { _ in
                 HTTPResponse(status: 200, contentType: "text/html; charset=utf-8",
                              text: landingPage(telemetryPath: telemetryPath, version: version))
             },
@@ -58,7 +91,7 @@ public enum ExporterRoutes {
                 let result = scraper.scrape()
                 return HTTPResponse(status: 200, contentType: TextFormat.contentType, text: result.body)
             },
-            "/healthz": Route(methods: readOnly) { _ in
+            "/healthz": Route(methods: readOnly, lane: .inline) { _ in
                 HTTPResponse(status: 200, text: "ok\n")
             },
         ]

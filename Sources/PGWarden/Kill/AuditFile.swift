@@ -92,12 +92,15 @@ public final class AuditFile: Sendable {
 
     private static func open(_ path: String) throws -> Int32 {
         var fd: Int32
+        // O_NONBLOCK only for the open: a FIFO nobody reads would otherwise hang start-up (it
+        // fails with ENXIO instead); writes to a regular file never see it.
         repeat {
-            fd = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+            fd = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK, 0o600)
         } while fd < 0 && errno == EINTR
         guard fd >= 0 else {
             throw ConfigError("--audit.file \(path): cannot open it for appending (\(String(cString: strerror(errno))))")
         }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
         // A file that existed keeps the mode it had; the trail holds names and addresses, so 0600.
         var status = stat()
         if fstat(fd, &status) == 0 && status.st_mode & S_IFMT == S_IFREG { _ = fchmod(fd, 0o600) }

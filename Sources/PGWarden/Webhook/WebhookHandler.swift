@@ -41,13 +41,17 @@ public final class WebhookHandler: Sendable {
         self.deadline = deadline
     }
 
-    /// The webhook and /actions routes.
+    /// The webhook and /actions routes. Their credentials are checked from the headers, before
+    /// any body byte is read, and again by the handlers; they run on the actions' own workers.
     public func routes(webhookPath: String, maxBodyBytes: Int = WebhookHandler.maxBodyBytes) -> [String: Route] {
-        [
-            webhookPath: Route(methods: ["POST"], maxBodyBytes: maxBodyBytes) { [self] request in
+        let authorize: @Sendable (HTTPRequest) -> HTTPResponse? = { [self] head in refusal(head) }
+        return [
+            webhookPath: Route(methods: ["POST"], maxBodyBytes: maxBodyBytes, lane: .actions, authorize: authorize) { [self] request in
                 handleNotification(request)
             },
-            "/actions": Route(methods: ["GET", "HEAD"]) { [self] request in recentActions(request) },
+            "/actions": Route(methods: ["GET", "HEAD"], lane: .actions, authorize: authorize) { [self] request in
+                recentActions(request)
+            },
         ]
     }
 

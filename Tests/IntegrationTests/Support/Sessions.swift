@@ -63,6 +63,12 @@ final class AdminFixture: @unchecked Sendable {
         return name
     }
 
+    /// Creates a login role named exactly `name` (password `pw`), dropped at clean-up.
+    func createRole(exactly name: String) throws {
+        try admin.run("CREATE ROLE \(quoteIdent(name)) LOGIN PASSWORD 'pw'")
+        roles.append(name)
+    }
+
     /// Opens a session as `role` (password `pw`; the superuser's when role is postgres).
     func connect(role: String, database: String) throws -> TestSession {
         let session = try TestSession(dsn: env.dsn(user: role, password: role == "postgres" ? "postgres" : "pw",
