@@ -154,8 +154,16 @@ control() {
   fields=$(dpkg-deb -f "$deb" Package Version Architecture Depends) || return 1
   echo "$fields"
   grep -qx "Version: $upstream-1" <<<"$fields" && grep -qx "Architecture: $arch" <<<"$fields" || return 1
-  local dep
-  for dep in adduser libc6 libpq5 libmicrohttpd12 libyaml-0-2; do
+  # adduser (postinst), and the package of each library the binary needs, as this machine has them.
+  local deps so dep
+  deps=adduser
+  for so in $(readelf -d .build/release/pgwarden | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+    dep=$(dpkg -S "*/$so" 2>/dev/null | grep -v '^diversion' | head -n 1 | cut -d: -f1)
+    [ -n "$dep" ] || { echo "no package has $so"; return 1; }
+    deps="$deps $dep"
+  done
+  echo "expected: $deps"
+  for dep in $deps; do
     grep -qE "^Depends: (.*, )?$dep( |,|$)" <<<"$fields" || { echo "Depends lacks $dep"; return 1; }
   done
   # Packed relocations need glibc 2.36, which no symbol tells dpkg-shlibdeps.
@@ -163,7 +171,7 @@ control() {
     grep -qE '^Depends: (.*, )?libc6 \(>= 2\.36\)' <<<"$fields" || { echo "RELR binary without libc6 (>= 2.36)"; return 1; }
   fi
 }
-check "control: version, architecture, Depends from dpkg-shlibdeps (libpq5, libmicrohttpd12, libyaml-0-2, libc6 >= 2.36 for RELR)" control
+check "control: version, architecture, Depends from dpkg-shlibdeps (the package of every NEEDED library, libc6 >= 2.36 for RELR)" control
 
 stripped() {
   dpkg-deb --fsys-tarfile "$deb" | tar -xOf - ./usr/bin/pgwarden >"$work/pgwarden" || return 1
