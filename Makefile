@@ -1,7 +1,7 @@
 # pgwarden: `make demo` and `make test` are all the set-up a user needs on Debian.
 SWIFT ?= swift
 
-.PHONY: build release test unit demo bench clean
+.PHONY: build release deb test unit demo bench clean
 
 build:
 	scripts/deps.sh build
@@ -13,6 +13,14 @@ release:
 	scripts/deps.sh build
 	scripts/stamp-build.sh
 	release/build.sh
+
+# The Debian package of the release binary: .build/deb/pgwarden_<version>-1_<arch>.deb (release/deb.sh says
+# what it holds). checks/deb.sh installs, upgrades and purges it.
+deb:
+	scripts/deps.sh deb
+	scripts/stamp-build.sh
+	release/build.sh
+	release/deb.sh
 
 # Everything: unit and integration tests against a throwaway PostgreSQL, alert rule tests,
 # the end-to-end run with Prometheus and Alertmanager.

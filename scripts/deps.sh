@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what pgwarden's build, tests, demo and benchmarks need from Debian's packages,
-# only when something is missing. Usage: scripts/deps.sh [build|test|bench|demo]
+# only when something is missing. Usage: scripts/deps.sh [build|deb|test|bench|demo]
 set -euo pipefail
 need=${1:-test}
 
@@ -8,13 +8,19 @@ packages=(libpq-dev libmicrohttpd-dev libyaml-dev libgnutls28-dev libcrypt-dev p
 commands=(pkg-config)
 case "$need" in
   build) ;;
-  test) packages+=(postgresql postgresql-client prometheus prometheus-alertmanager curl python3 systemd openssl apache2-utils)
-        commands+=(psql promtool amtool prometheus prometheus-alertmanager curl python3 systemd-analyze openssl htpasswd) ;;
+  # make deb: dpkg-deb, dpkg-shlibdeps, dpkg-gencontrol (dpkg-dev; strip comes with its binutils).
+  deb) packages+=(dpkg-dev)
+       commands+=(dpkg-deb dpkg-shlibdeps dpkg-gencontrol strip) ;;
+  # checks/deb.sh also lints, installs (adduser in postinst) and verifies the unit and man page.
+  test) packages+=(postgresql postgresql-client prometheus prometheus-alertmanager curl python3 systemd openssl apache2-utils
+                   dpkg-dev lintian adduser man-db)
+        commands+=(psql promtool amtool prometheus prometheus-alertmanager curl python3 systemd-analyze openssl htpasswd
+                   dpkg-deb dpkg-shlibdeps lintian adduser man) ;;
   demo) packages+=(postgresql postgresql-client prometheus prometheus-alertmanager curl python3)
         commands+=(psql promtool amtool prometheus prometheus-alertmanager curl python3) ;;
   bench) packages+=(postgresql postgresql-client prometheus-postgres-exporter curl python3)
          commands+=(psql prometheus-postgres-exporter curl python3) ;;
-  *) echo "deps.sh: unknown set '$need' (use build, test, bench or demo)" >&2; exit 2 ;;
+  *) echo "deps.sh: unknown set '$need' (use build, deb, test, bench or demo)" >&2; exit 2 ;;
 esac
 
 missing=()
