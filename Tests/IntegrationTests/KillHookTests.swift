@@ -168,15 +168,7 @@ struct KillHookTests {
     @Test func capsPerAlertAndPerMinuteHold() throws {
         let fx = try AdminFixture()
         defer { fx.cleanUp() }
-        let db = try fx.createDatabase()
-        let role = try fx.createRole()
-        var sessions: [TestSession] = []
-        for _ in 0..<6 {
-            let s = try fx.connect(role: role, database: db)
-            try s.idleInTransaction()
-            sessions.append(s)
-        }
-        Thread.sleep(forTimeInterval: 1.2)
+        let (db, sessions) = try fx.idleInTransactionSessions(6)
         let hook = try HookFixture(fx, policy: "rules:\n" + Self.idleRule(db: db, extra: "    max_sessions_per_alert: 2\n    max_sessions_per_minute: 3"))
         func count(_ json: [String: Any], _ result: String) -> Int { HookFixture.results(json).values.filter { $0 == result }.count }
         let first = try hook.notify([HookFixture.alert(["alertname": "IdleTx"])]).1

@@ -56,15 +56,7 @@ struct KillSafetyTests {
     @Test func repeatedAlertInOneNotificationGetsThePerAlertCapOnce() throws {
         let fx = try AdminFixture()
         defer { fx.cleanUp() }
-        let db = try fx.createDatabase()
-        let role = try fx.createRole()
-        var sessions: [TestSession] = []
-        for _ in 0..<6 {
-            let s = try fx.connect(role: role, database: db)
-            try s.idleInTransaction()
-            sessions.append(s)
-        }
-        Thread.sleep(forTimeInterval: 1.2)
+        let (db, sessions) = try fx.idleInTransactionSessions(6)
         let hook = try HookFixture(fx, policy: "rules:\n" + KillHookTests.idleRule(
             db: db, extra: "    max_sessions_per_alert: 2\n    max_sessions_per_minute: 100"))
         let labels = ["alertname": "IdleTx", "datname": db]

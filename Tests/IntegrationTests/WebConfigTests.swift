@@ -66,17 +66,22 @@ struct WebConfigTests {
         #expect((metrics.value("pgwarden_http_requests_cut_total") ?? 0) >= 1)
     }
 
-    @Test func mutualTLSRefusesClientsWithoutAGoodCertificate() throws {
+    /// pgwarden with TLS, the test CA for client certificates and `client_auth_type` `kind`.
+    static func startWithClientCertificates(_ kind: String) throws -> (TLSFixture, PGWardenProcess) {
         let env = try TestEnvironment.load()
         let tls = try TLSFixture(env)
         let config = try tls.webConfig("""
             tls_server_config:
               cert_file: server.crt
               key_file: server.key
-              client_auth_type: RequireAndVerifyClientCert
+              client_auth_type: \(kind)
               client_ca_file: ca.crt
             """)
-        let pgw = try Self.start(env, webConfig: config, ["--webhook.allow-unauthenticated"])
+        return (tls, try start(env, webConfig: config, ["--webhook.allow-unauthenticated"]))
+    }
+
+    @Test func mutualTLSRefusesClientsWithoutAGoodCertificate() throws {
+        let (tls, pgw) = try Self.startWithClientCertificates("RequireAndVerifyClientCert")
         defer { pgw.stop() }
         for path in Self.endpoints {
             let accepted = try tls.curl(port: pgw.port, path, cert: "client")
@@ -93,16 +98,7 @@ struct WebConfigTests {
     }
 
     @Test func verifyIfGivenAcceptsNoCertificateButRefusesABadOne() throws {
-        let env = try TestEnvironment.load()
-        let tls = try TLSFixture(env)
-        let config = try tls.webConfig("""
-            tls_server_config:
-              cert_file: server.crt
-              key_file: server.key
-              client_auth_type: VerifyClientCertIfGiven
-              client_ca_file: ca.crt
-            """)
-        let pgw = try Self.start(env, webConfig: config, ["--webhook.allow-unauthenticated"])
+        let (tls, pgw) = try Self.startWithClientCertificates("VerifyClientCertIfGiven")
         defer { pgw.stop() }
         #expect(try tls.curl(port: pgw.port, "/healthz").status == 200)
         #expect(try tls.curl(port: pgw.port, "/healthz", cert: "client").status == 200)

@@ -69,6 +69,21 @@ final class AdminFixture: @unchecked Sendable {
         roles.append(name)
     }
 
+    /// `count` sessions of one new role in a new database, idle in a transaction for over a second
+    /// (past a rule's `min_state_age: 1s`).
+    func idleInTransactionSessions(_ count: Int) throws -> (db: String, sessions: [TestSession]) {
+        let db = try createDatabase()
+        let role = try createRole()
+        var sessions: [TestSession] = []
+        for _ in 0..<count {
+            let s = try connect(role: role, database: db)
+            try s.run("BEGIN; SELECT 1")
+            sessions.append(s)
+        }
+        Thread.sleep(forTimeInterval: 1.2)
+        return (db, sessions)
+    }
+
     /// Opens a session as `role` (password `pw`; the superuser's when role is postgres).
     func connect(role: String, database: String) throws -> TestSession {
         let session = try TestSession(dsn: env.dsn(user: role, password: role == "postgres" ? "postgres" : "pw",
