@@ -18,7 +18,7 @@ case "$need" in
                    dpkg-deb dpkg-shlibdeps lintian adduser man) ;;
   demo) packages+=(postgresql postgresql-client prometheus prometheus-alertmanager curl python3)
         commands+=(psql promtool amtool prometheus prometheus-alertmanager curl python3) ;;
-  bench) packages+=(postgresql postgresql-client prometheus-postgres-exporter curl python3)
+  bench) packages+=(postgresql postgresql-client prometheus-postgres-exporter curl python3 openssl)
          commands+=(psql prometheus-postgres-exporter curl python3) ;;
   *) echo "deps.sh: unknown set '$need' (use build, deb, test, bench or demo)" >&2; exit 2 ;;
 esac
