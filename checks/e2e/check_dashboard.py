@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Checks Grafana dashboards against a live Prometheus that scrapes pgwarden (checks/e2e.sh).
 
-    check_dashboard.py --prometheus URL --metrics URL --var instance=VALUE [--wait SECONDS]
-                       --rules alerts/*.rules.yml -- dashboards/*.json
+    check_dashboard.py --prometheus URL --metrics URL [--cacert FILE] [--basic-auth USER:PASSWORD_FILE]
+                       --var instance=VALUE [--wait SECONDS] --rules alerts/*.rules.yml -- dashboards/*.json
 
 For every dashboard:
   - every metric a panel query names is one pgwarden exports (a name in a live scrape of
@@ -11,13 +11,16 @@ For every dashboard:
   - every panel query, template variables substituted as Grafana would for the default selection
     (--var values; "All" variables by their allValue, else .*; $__rate_interval 1m,
     $__interval 15s, $__range 1h), returns at least one series.
+--cacert and --basic-auth are used for --metrics only (pgwarden over TLS with basic_auth_users).
 Queries without data are retried until --wait seconds have passed (scrapes and rule evaluations
 may still be catching up). Prints one PASS:/FAIL: line per check; exits 1 on any failure.
 Python standard library only.
 """
 import argparse
+import base64
 import json
 import re
+import ssl
 import sys
 import time
 import urllib.parse
@@ -32,8 +35,15 @@ def get_json(url):
         return json.loads(r.read().decode())
 
 
-def exported_names(metrics_url):
-    with urllib.request.urlopen(metrics_url, timeout=10) as r:
+def exported_names(metrics_url, cacert=None, basic_auth=None):
+    headers = {}
+    if basic_auth:
+        user, password_file = basic_auth.split(":", 1)
+        password = open(password_file).read().strip()
+        headers["Authorization"] = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+    context = ssl.create_default_context(cafile=cacert) if cacert else None
+    req = urllib.request.Request(metrics_url, headers=headers)
+    with urllib.request.urlopen(req, timeout=10, context=context) as r:
         text = r.read().decode()
     names = set()
     for line in text.splitlines():
@@ -87,13 +97,15 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--prometheus", required=True)
     ap.add_argument("--metrics", required=True)
+    ap.add_argument("--cacert")
+    ap.add_argument("--basic-auth")
     ap.add_argument("--var", action="append", default=[])
     ap.add_argument("--wait", type=float, default=20)
     ap.add_argument("--rules", nargs="*", default=[])
     ap.add_argument("dashboards", nargs="+")
     a = ap.parse_args()
     given = dict(v.split("=", 1) for v in a.var)
-    known = exported_names(a.metrics) | recording_rules(a.rules) | {"up"}
+    known = exported_names(a.metrics, a.cacert, a.basic_auth) | recording_rules(a.rules) | {"up"}
     failed = 0
 
     def report(ok, what, detail=""):

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Test copies of the example configuration for checks/e2e.sh, with short timings.
 
-    make_configs.py REPO OUT --pgwarden HOST:PORT --alertmanager HOST:PORT --humans URL --token-file PATH
+    make_configs.py REPO OUT --pgwarden HOST:PORT --alertmanager HOST:PORT --humans URL
+        --tls-dir DIR --users FILE --scrape-auth USER:PASSWORD_FILE --webhook-auth USER:PASSWORD_FILE
 
-Writes OUT/examples/{pgwarden,prometheus,alertmanager}.yml and OUT/alerts/*.rules.yml, mirroring
+Writes OUT/examples/{pgwarden,prometheus,alertmanager,web-config}.yml and OUT/alerts/*.rules.yml, mirroring
 the repository layout so that prometheus.yml's `rule_files: ../alerts/*.rules.yml` needs no change.
 The files are the repository's own, with only these edits (each must apply exactly as often as
 stated, so a change to the examples makes this script fail instead of silently testing
@@ -12,11 +13,19 @@ production timings):
   alerts/*.rules.yml  PostgresIdleInTransactionTooLong: threshold `> 600` -> `> 5`, `for: 1m` -> `for: 2s`
   pgwarden.yml        rule idle-in-transaction: `min_state_age: 10m` -> `3s`
   prometheus.yml      scrape_interval/evaluation_interval 15s -> 1s, scrape_timeout 10s -> 1s,
-                      targets 127.0.0.1:9093 / 127.0.0.1:9793 -> the test's Alertmanager / pgwarden
+                      targets 127.0.0.1:9093 / 127.0.0.1:9793 -> the test's Alertmanager / pgwarden;
+                      the pgwarden job scrapes over TLS: `scheme: https`, `tls_config.ca_file`
+                      (DIR/ca.crt) and `basic_auth` (--scrape-auth) added after its metrics_path
   alertmanager.yml    group_wait 30s/10s -> 1s, group_interval 5m/1m -> 1s (repeat_interval kept:
                       no repeated notification happens during the test, so every webhook call is
-                      a first or a resolved notification); pgwarden webhook URL and
-                      credentials_file -> the test's; the humans' relay URL -> the test's sink
+                      a first or a resolved notification); pgwarden webhook URL -> the test's
+                      https URL, and its bearer `authorization` -> `tls_config.ca_file` and
+                      `basic_auth` (--webhook-auth: with basic_auth_users the webhook's credentials
+                      are basic auth, docs/web-config.md); the humans' relay URL -> the test's sink
+  web-config.yml      cert_file/key_file -> DIR/pgwarden.{crt,key}; client_auth_type
+                      RequireAndVerifyClientCert -> NoClientCert and client_ca_file dropped (no
+                      client certificates: basic auth admits); the commented basic_auth_users
+                      example -> the users of FILE (`htpasswd -nbB` lines)
 Everything else (routes, matchers, group_by, rule names, expressions, policy rules, protected
 roles) is used as written.
 """
@@ -65,8 +74,14 @@ def main():
     ap.add_argument("--pgwarden", required=True)
     ap.add_argument("--alertmanager", required=True)
     ap.add_argument("--humans", required=True)
-    ap.add_argument("--token-file", required=True)
+    ap.add_argument("--tls-dir", required=True)
+    ap.add_argument("--users", required=True)
+    ap.add_argument("--scrape-auth", required=True)
+    ap.add_argument("--webhook-auth", required=True)
     a = ap.parse_args()
+    ca = os.path.join(a.tls_dir, "ca.crt")
+    scrape_user, scrape_password = a.scrape_auth.split(":", 1)
+    webhook_user, webhook_password = a.webhook_auth.split(":", 1)
     os.makedirs(os.path.join(a.out, "examples"), exist_ok=True)
     os.makedirs(os.path.join(a.out, "alerts"), exist_ok=True)
 
@@ -97,17 +112,43 @@ def main():
     text = sub(text, r"^(\s*)evaluation_interval:\s*15s[ \t]*$", r"\1evaluation_interval: 1s", 1, "prometheus.yml", re.M)
     text = sub(text, r"'127\.0\.0\.1:9093'", f"'{a.alertmanager}'", 1, "prometheus.yml")
     text = sub(text, r"'127\.0\.0\.1:9793'", f"'{a.pgwarden}'", 1, "prometheus.yml")
+    text = sub(text, r"^(\s*)(metrics_path:\s*/metrics)[ \t]*$",
+               lambda m: "\n".join([m.group(1) + m.group(2), m.group(1) + "scheme: https",
+                                    m.group(1) + "tls_config:", m.group(1) + f"  ca_file: {ca}",
+                                    m.group(1) + "basic_auth:", m.group(1) + f"  username: {scrape_user}",
+                                    m.group(1) + f"  password_file: {scrape_password}"]),
+               1, "prometheus.yml", re.M)
     open(os.path.join(a.out, "examples", "prometheus.yml"), "w").write(text)
 
     # Alertmanager: notifications within a second, the test's pgwarden, token and humans' sink.
     text = open(os.path.join(a.repo, "examples", "alertmanager.yml")).read()
     text = sub(text, r"^(\s*)group_wait:\s*(30s|10s)[ \t]*$", r"\1group_wait: 1s", 2, "alertmanager.yml", re.M)
     text = sub(text, r"^(\s*)group_interval:\s*(5m|1m)[ \t]*$", r"\1group_interval: 1s", 2, "alertmanager.yml", re.M)
-    text = sub(text, r"http://127\.0\.0\.1:9793/webhook", f"http://{a.pgwarden}/webhook", 1, "alertmanager.yml")
-    text = sub(text, r"credentials_file:\s*/etc/pgwarden/webhook\.token", f"credentials_file: {a.token_file}", 1,
-               "alertmanager.yml")
+    text = sub(text, r"http://127\.0\.0\.1:9793/webhook", f"https://{a.pgwarden}/webhook", 1, "alertmanager.yml")
+    text = sub(text, r"^(\s*)authorization:[ \t]*\n\s*type:\s*Bearer[ \t]*\n"
+                     r"\s*credentials_file:\s*/etc/pgwarden/webhook\.token[ \t]*$",
+               lambda m: "\n".join([m.group(1) + "tls_config:", m.group(1) + f"  ca_file: {ca}",
+                                    m.group(1) + "basic_auth:", m.group(1) + f"  username: {webhook_user}",
+                                    m.group(1) + f"  password_file: {webhook_password}"]),
+               1, "alertmanager.yml", re.M)
     text = sub(text, r"http://127\.0\.0\.1:9099/alerts", a.humans, 1, "alertmanager.yml")
     open(os.path.join(a.out, "examples", "alertmanager.yml"), "w").write(text)
+
+    # Web configuration: the test's certificate, no client certificates, the test's users.
+    text = open(os.path.join(a.repo, "examples", "web-config.yml")).read()
+    cert, key = os.path.join(a.tls_dir, "pgwarden.crt"), os.path.join(a.tls_dir, "pgwarden.key")
+    text = sub(text, r"^(\s*)cert_file:\s*tls/pgwarden\.crt[ \t]*$", lambda m: f"{m.group(1)}cert_file: {cert}", 1,
+               "web-config.yml", re.M)
+    text = sub(text, r"^(\s*)key_file:\s*tls/pgwarden\.key[ \t]*$", lambda m: f"{m.group(1)}key_file: {key}", 1,
+               "web-config.yml", re.M)
+    text = sub(text, r"^(\s*)client_auth_type:\s*RequireAndVerifyClientCert[ \t]*$", r"\1client_auth_type: NoClientCert",
+               1, "web-config.yml", re.M)
+    text = sub(text, r"^\s*client_ca_file:\s*tls/clients-ca\.crt[ \t]*\n", "", 1, "web-config.yml", re.M)
+    users = [line.strip().split(":", 1) for line in open(a.users) if line.strip()]
+    text = sub(text, r"^# basic_auth_users:[ \t]*\n#   prometheus: \$2y\$10\$\.\.\.[ \t]*$",
+               lambda m: "\n".join(["basic_auth_users:"] + [f"  {u}: '{h}'" for u, h in users]),
+               1, "web-config.yml", re.M)
+    open(os.path.join(a.out, "examples", "web-config.yml"), "w").write(text)
 
     if errors:
         print("make_configs.py: the examples no longer have the expected shape:", file=sys.stderr)

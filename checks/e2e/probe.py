@@ -2,27 +2,39 @@
 """Small read-only probes for checks/e2e.sh (stdlib only). Each prints one value and exits 0,
 or exits 1 when the service cannot be asked.
 
+  probe.py [--cacert FILE] [--basic-auth USER:PASSWORD_FILE] COMMAND ...
+
+--cacert verifies https services with that CA; --basic-auth is sent to https URLs (pgwarden).
+
   probe.py prom-alert PROM_URL ALERTNAME [LABEL=VALUE...]   state of the matching alert:
                                                             firing, pending or inactive
   probe.py prom-value PROM_URL EXPR                         sum of an instant query's values
                                                             (nothing when the result is empty)
   probe.py am-alerts AM_URL ALERTNAME [LABEL=VALUE...]      number of active matching alerts
   probe.py metric METRICS_URL NAME [LABEL=VALUE...]         sum of the matching samples (0 if none)
-  probe.py actions PGWARDEN_URL TOKEN_FILE PID              the /actions records of that backend,
-                                                            as action:result words
+  probe.py actions PGWARDEN_URL PID                         the /actions records of that backend,
+                                                            as rule:action:result words (needs
+                                                            --basic-auth with the webhook's user)
   probe.py sink FILE ALERTNAME STATUS [LABEL=VALUE...]      notifications in the humans' sink
                                                             holding that alert with that status
 """
+import base64
 import json
 import re
+import ssl
 import sys
 import urllib.parse
 import urllib.request
 
 
-def get(url, headers=None):
-    req = urllib.request.Request(url, headers=headers or {})
-    with urllib.request.urlopen(req, timeout=5) as r:
+context = None  # ssl context with --cacert
+authorization = None  # Authorization header of --basic-auth
+
+
+def get(url):
+    headers = {"Authorization": authorization} if authorization and url.startswith("https:") else {}
+    req = urllib.request.Request(url, headers=headers)
+    with urllib.request.urlopen(req, timeout=5, context=context if url.startswith("https:") else None) as r:
         return r.read().decode()
 
 
@@ -51,7 +63,17 @@ def samples(text):
 
 
 def main(argv):
-    cmd, args = argv[1], argv[2:]
+    global context, authorization
+    argv = argv[1:]
+    while argv and argv[0] in ("--cacert", "--basic-auth"):
+        option, value, argv = argv[0], argv[1], argv[2:]
+        if option == "--cacert":
+            context = ssl.create_default_context(cafile=value)
+        else:
+            user, password_file = value.split(":", 1)
+            password = open(password_file).read().strip()
+            authorization = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+    cmd, args = argv[0], argv[1:]
     if cmd == "prom-alert":
         url, name, wanted = args[0], args[1], parse_wanted(args[2:])
         data = json.loads(get(url + "/api/v1/alerts"))["data"]["alerts"]
@@ -71,9 +93,8 @@ def main(argv):
         total = sum(v for n, labels, v in samples(get(url)) if n == name and labels_match(labels, wanted))
         print(int(total) if total == int(total) else total)
     elif cmd == "actions":
-        url, token_file, pid = args
-        token = open(token_file).read().strip()
-        data = json.loads(get(url + "/actions?limit=500", {"Authorization": "Bearer " + token}))["actions"]
+        url, pid = args
+        data = json.loads(get(url + "/actions?limit=500"))["actions"]
         print(" ".join(f'{a["rule"]}:{a["action"]}:{a["result"]}' for a in data if str(a["pid"]) == pid))
     elif cmd == "sink":
         path, name, status, wanted = args[0], args[1], args[2], parse_wanted(args[3:])
