@@ -7,24 +7,13 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-passed=0
-failed=0
 log=$(mktemp /tmp/pgwarden-alerts.XXXXXX)
 tmpdir=$(mktemp -d /tmp/pgwarden-alerts-dir.XXXXXX)
 trap 'rm -rf "$log" "$tmpdir"' EXIT
 
-pass() { echo "PASS: $1"; passed=$((passed + 1)); }
-fail() {
-  echo "FAIL: $1"
-  head -n 80 "$log" | sed 's/^/    /'
-  [ "$(wc -l <"$log")" -le 80 ] || echo "    ... ($(wc -l <"$log") lines, truncated)"
-  failed=$((failed + 1))
-}
-# check NAME COMMAND...: runs COMMAND, PASS if it exits 0, FAIL (with its output) otherwise.
-check() {
-  local name=$1; shift
-  if "$@" >"$log" 2>&1; then pass "$name"; else fail "$name"; fi
-}
+check_name=alerts
+# shellcheck source=checks/lib/harness.sh
+source checks/lib/harness.sh
 
 # promtool/amtool are required in CI and skipped (with a note) elsewhere.
 have_tools=1

@@ -13,8 +13,6 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 export DEBIAN_FRONTEND=noninteractive
 
-passed=0
-failed=0
 work=$(mktemp -d /tmp/pgwarden-deb.XXXXXX)
 chmod 755 "$work"
 log=$work/log
@@ -67,22 +65,9 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-pass() { echo "PASS: $1"; passed=$((passed + 1)); }
-fail() {
-  echo "FAIL: $1"
-  head -n 60 "$log" | sed 's/^/    /'
-  [ "$(wc -l <"$log")" -le 60 ] || echo "    ... ($(wc -l <"$log") lines, truncated)"
-  failed=$((failed + 1))
-}
-check() {
-  local name=$1; shift
-  if "$@" >"$log" 2>&1; then pass "$name"; else fail "$name"; fi
-}
-finish() {
-  echo "deb: $passed passed, $failed failed"
-  [ "$failed" -eq 0 ]
-  exit
-}
+check_name=deb
+# shellcheck source=checks/lib/harness.sh
+source "$root/checks/lib/harness.sh"
 # skip_or_fail WHAT HOW: outside CI a note; under CI=true a failure.
 skip_or_fail() {
   if [ "${CI:-}" = true ]; then

@@ -8,8 +8,6 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-passed=0
-failed=0
 work=$(mktemp -d /tmp/pgwarden-release.XXXXXX)
 chmod 755 "$work"
 log=$work/log
@@ -22,21 +20,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-pass() { echo "PASS: $1"; passed=$((passed + 1)); }
-fail() {
-  echo "FAIL: $1"
-  head -n 60 "$log" | sed 's/^/    /'
-  failed=$((failed + 1))
-}
-check() {
-  local name=$1; shift
-  if "$@" >"$log" 2>&1; then pass "$name"; else fail "$name"; fi
-}
-finish() {
-  echo "release: $passed passed, $failed failed"
-  [ "$failed" -eq 0 ]
-  exit
-}
+check_name=release
+# shellcheck source=checks/lib/harness.sh
+source "$root/checks/lib/harness.sh"
 
 bin=$root/.build/release/pgwarden
 if ! release/build.sh >"$log" 2>&1; then

@@ -16,7 +16,7 @@ public enum ProcessMetrics {
 
     /// The process_* families; empty where /proc cannot be read (not Linux).
     public static func families() -> [MetricFamily] {
-        guard let stat = readText("/proc/self/stat"), let boot = bootTime(readText("/proc/stat") ?? ""),
+        guard let stat = readText("/proc/self/stat"), let boot = machineBootTime,
               let reading = parse(stat: stat, ticksPerSecond: Double(sysconf(Int32(_SC_CLK_TCK))),
                                   pageSize: Double(sysconf(Int32(_SC_PAGESIZE))), bootTime: boot) else { return [] }
         var limit = rlimit()
@@ -57,6 +57,10 @@ public enum ProcessMetrics {
         return Reading(cpuSeconds: (utime + stime) / ticksPerSecond, residentBytes: rss * pageSize, virtualBytes: vsize,
                        startTimeSeconds: bootTime + start / ticksPerSecond, threads: threads)
     }
+
+    /// When the machine booted: read once, it does not change (and /proc/stat is the largest
+    /// file a scrape would otherwise read).
+    static let machineBootTime = bootTime(readText("/proc/stat") ?? "")
 
     /// The `btime` line of /proc/stat: when the machine booted, in Unix seconds.
     static func bootTime(_ text: String) -> Double? {
