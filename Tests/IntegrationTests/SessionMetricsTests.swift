@@ -3,7 +3,11 @@ import PGWarden
 import Testing
 
 /// Sessions in every state, limits, NOLOGIN, blockers: scraped over HTTP, exact values asserted.
-@Suite("Session metrics against a real server")
+/// Serialized: settingsFollowReloadsAndNewSessions changes the server's configuration and reloads
+/// it, which gives every session a new configuration load time; settingsBranchIsSkippedWhileTheLoadTimeHolds
+/// holds one load time across several scrapes and failed when the reload landed in between. No
+/// other suite reloads the shared test server's configuration.
+@Suite("Session metrics against a real server", .serialized)
 struct SessionMetricsTests {
     @Test func everyStateIsCountedExactly() throws {
         let fx = try AdminFixture()
