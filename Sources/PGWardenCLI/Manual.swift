@@ -89,6 +89,48 @@ struct SelectorOptions {
     }
 }
 
+/// `--config.file` and `--target`: a target of the fleet by name, instead of --dsn.
+struct TargetChoice {
+    static let flags: [FlagSpec] = [
+        .value("config.file", "file", help: "Config file whose targets list names the server (with --target)."),
+        .value("target", "name", help: "Act on this target of --config.file (instead of --dsn)."),
+    ]
+
+    var configFile: String?
+    var target: String?
+
+    init(_ flags: ParsedFlags) throws(UsageError) {
+        configFile = flags.value("config.file")
+        target = flags.value("target")
+        if target != nil && configFile == nil {
+            throw UsageError("--target names a target of --config.file; give the file too.")
+        }
+        if configFile != nil && target == nil {
+            throw UsageError("--config.file is read here for its targets; name one with --target.")
+        }
+        if target != nil && flags.value("dsn") != nil {
+            throw UsageError("--dsn and --target both name the server; give one.")
+        }
+    }
+
+    /// `settings` pointed at the chosen target (unchanged without --target).
+    func apply(_ settings: ConnectionSettings) throws -> ConnectionSettings {
+        guard let configFile, let name = target else { return settings }
+        let config: ConfigFile
+        do { config = try PolicyLoader.loadConfig(path: configFile) } catch { throw RuntimeError("\(error)") }
+        guard let chosen = config.targets.first(where: { $0.name.isExactly(name) }) else {
+            let names = config.targets.map(\.name)
+            if names.isEmpty { throw RuntimeError("\(configFile) lists no targets; use --dsn") }
+            let shown = names.prefix(20).joined(separator: ", ") + (names.count > 20 ? ", …" : "")
+            throw RuntimeError("--target \(JSONText.quote(name)) is not a target of \(configFile); its targets: \(shown)")
+        }
+        var settings = settings
+        settings.dsn = chosen.dsn
+        settings.passwordFile = chosen.passwordFile
+        return settings
+    }
+}
+
 /// `--output table|json` of the manual commands.
 enum OutputFormat: String {
     case table, json
@@ -108,21 +150,23 @@ enum OutputFormat: String {
 /// `pgwarden sessions`: lists the client sessions the selectors pick.
 struct Sessions: Subcommand {
     static let spec = CommandSpec(name: "pgwarden sessions", abstract: "List client sessions (pgwarden's own excluded).",
-                                  flags: SelectorOptions.flags + ConnectionOptions.flags + [OutputFormat.flag])
+                                  flags: SelectorOptions.flags + ConnectionOptions.flags + TargetChoice.flags + [OutputFormat.flag])
 
     var selectors: SelectorOptions
     var connection: ConnectionOptions
+    var choice: TargetChoice
     var output: OutputFormat
 
     init(_ flags: ParsedFlags) throws(UsageError) {
         selectors = try SelectorOptions(flags)
         connection = try ConnectionOptions(flags)
+        choice = try TargetChoice(flags)
         output = try OutputFormat(flags)
     }
 
     func run() throws {
         connection.warnIfPasswordOnCommandLine(bootstrapLogging(level: "warn", format: "logfmt"))
-        let killer = Killer(database: Database(settings: connection.settings(environment: environment())))
+        let killer = Killer(database: Database(settings: try choice.apply(connection.settings(environment: environment()))))
         let selection = selectors.selection
         let rows: [SessionRow]
         do { rows = try killer.listSessions(protectedRoles: selectors.protectedRoles).filter(selection.matches) } catch { throw RuntimeError("\(error)") }
@@ -145,7 +189,7 @@ struct Sessions: Subcommand {
 
 /// `pgwarden cancel` / `pgwarden terminate`: the guarded action by hand.
 struct ManualAction {
-    static let flags: [FlagSpec] = SelectorOptions.flags + ConnectionOptions.flags + [
+    static let flags: [FlagSpec] = SelectorOptions.flags + ConnectionOptions.flags + TargetChoice.flags + [
         .toggle("dry-run", help: "Show what would be done; signal nothing."),
         .toggle("all", help: "Allow acting on every client session when no selector narrows them."),
         .value("limit", "count", help: "Act on at most this many sessions (oldest in their state first)."),
@@ -154,6 +198,7 @@ struct ManualAction {
 
     var selectors: SelectorOptions
     var connection: ConnectionOptions
+    var choice: TargetChoice
     var dryRun: Bool
     var all: Bool
     var limit: Int?
@@ -163,6 +208,7 @@ struct ManualAction {
         output = try OutputFormat(flags)
         selectors = try SelectorOptions(flags)
         connection = try ConnectionOptions(flags)
+        choice = try TargetChoice(flags)
         dryRun = flags.isSet("dry-run")
         all = flags.isSet("all")
         limit = try flags.integer("limit")
@@ -175,8 +221,9 @@ struct ManualAction {
 
     func run(_ action: KillAction) throws {
         connection.warnIfPasswordOnCommandLine(Logger(label: "pgwarden"))
-        let killer = Killer(database: Database(settings: connection.settings(environment: environment())))
-        let runner = ActionRunner(killer: killer, log: ActionLog(logger: Logger(label: "pgwarden.audit")), logger: Logger(label: "pgwarden"))
+        let killer = Killer(database: Database(settings: try choice.apply(connection.settings(environment: environment()))))
+        let runner = ActionRunner(killer: killer, log: ActionLog(logger: Logger(label: "pgwarden.audit")), logger: Logger(label: "pgwarden"),
+                                  target: choice.target)
         let rule = Rule(name: "manual", match: AlertMatch(alertname: ""), action: action, sessions: selectors.selection.criteria,
                         maxSessionsPerAlert: limit ?? Int.max, maxSessionsPerMinute: Int.max)
         let records: [ActionRecord]

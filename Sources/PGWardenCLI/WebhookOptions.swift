@@ -17,8 +17,9 @@ struct WebhookOptions {
         .value("webhook.timeout", "duration", help: "Deadline for answering a notification.", default: "5s"),
         .toggle("webhook.dry-run", help: "Only report what the policy would do, whatever the file says."),
         .value("target.name", "name",
-               help: "The name alerts give this server (in --webhook.target-label). With it, a firing alert about another server, or about none, acts on nothing."),
-        .value("webhook.target-label", "label", help: "The alert label naming the server an alert is about (with --target.name).",
+               help: "The name alerts give this server (in --webhook.target-label), with --dsn. With it, a firing alert about another server, or about none, acts on nothing."),
+        .value("webhook.target-label", "label",
+               help: "The alert label naming the server an alert is about: the target's name in fleet mode (targets in --config.file), --target.name with --dsn.",
                default: TargetIdentity.defaultLabel),
         .value("audit.file", "file",
                help: "Append one JSON line per audit record (the fields of /actions, the alert's labels, query_id on 14+) to this file, mode 0600; SIGHUP reopens it."),
@@ -36,6 +37,10 @@ struct WebhookOptions {
     var dryRun: Bool
     /// --target.name with --webhook.target-label; nil: alerts about any server act on this one.
     var target: TargetIdentity?
+    /// --webhook.target-label.
+    var targetLabel: String
+    /// Whether --webhook.target-label was given.
+    var targetLabelGiven: Bool
     /// --audit.file and --audit.query-text.
     var auditFile: String?
     var auditQueryText: Bool
@@ -69,42 +74,96 @@ struct WebhookOptions {
             throw UsageError("--webhook.timeout '\(timeoutText)' must be a duration of at least 1s, like 5s.")
         }
         self.timeout = timeout
+        targetLabel = flags.value("webhook.target-label") ?? TargetIdentity.defaultLabel
+        targetLabelGiven = flags.isGiven("webhook.target-label")
         if let name = flags.value("target.name") {
             do {
-                target = try TargetIdentity(name: name, label: flags.value("webhook.target-label") ?? TargetIdentity.defaultLabel)
+                target = try TargetIdentity(name: name, label: targetLabel)
             } catch {
                 throw UsageError("\(error).")
             }
-        } else if flags.isGiven("webhook.target-label") {
-            throw UsageError("--webhook.target-label only has an effect with --target.name; give both or neither.")
+        } else if !PolicyLoader.isLabelName(targetLabel) {
+            throw UsageError("--webhook.target-label \(JSONText.quote(targetLabel)) is not a label name "
+                + "(a letter or _, then letters, digits or _), like instance.")
         }
         guard (basicUser == nil) == (basicPasswordFile == nil) else {
             throw UsageError("--webhook.basic-auth-user and --webhook.basic-auth-password-file go together; give both or neither.")
         }
-        if configFile != nil && tokenFile == nil && basicUser == nil && !allowUnauthenticated {
+    }
+
+    /// The checks that depend on what --config.file holds: credentials for a webhook (rules),
+    /// --target.name only with --dsn, --webhook.target-label only where it routes.
+    func check(_ config: ConfigFile) throws(UsageError) {
+        if config.hasRules && tokenFile == nil && basicUser == nil && !allowUnauthenticated {
             throw UsageError("the webhook needs credentials: give --webhook.token-file (or basic auth), "
                 + "or --webhook.allow-unauthenticated to run it open on purpose.")
         }
+        if !config.targets.isEmpty && target != nil {
+            throw UsageError("--target.name names the one server of --dsn; with targets in --config.file each target's name "
+                + "is its identity, so remove --target.name.")
+        }
+        if config.targets.isEmpty && target == nil && targetLabelGiven {
+            throw UsageError("--webhook.target-label only has an effect with --target.name (or targets in --config.file); give both or neither.")
+        }
+        if !config.hasRules && auditFile != nil {
+            throw UsageError("--audit.file records the webhook's actions; --config.file has no rules, so there is no webhook.")
+        }
     }
 
-    /// The webhook handler, or nil without --config.file. Loads the policy and the secrets.
-    func makeHandler(settings: ConnectionSettings, ownBackends: OwnBackends, logger: Logger) throws -> WebhookHandler? {
-        guard let configFile else { return nil }
-        let policies: PolicyStore
-        let auth: WebhookAuth
+    /// The actions' connection settings: their own connection, with timeouts inside the response deadline.
+    func actionSettings(_ settings: ConnectionSettings) -> ConnectionSettings {
+        var actionSettings = settings
+        actionSettings.statementTimeout = min(settings.statementTimeout, timeout / 2)
+        actionSettings.queryTimeout = actionSettings.statementTimeout + .milliseconds(500)
+        actionSettings.connectTimeout = min(settings.connectTimeout, timeout / 2)
+        return actionSettings
+    }
+
+    /// The action log with --audit.file.
+    func makeLog(logger: Logger) throws -> ActionLog {
+        let audit: AuditFile?
+        do {
+            audit = try auditFile.map { try AuditFile(path: $0, logger: logger) }
+        } catch {
+            throw RuntimeError("\(error)")
+        }
+        return ActionLog(logger: Logger(label: "pgwarden.audit"), audit: audit)
+    }
+
+    /// Reads the credentials (again on every reload).
+    func credentialLoader() -> @Sendable () throws -> WebhookAuth {
         let (tokenFile, basicUser, basicPasswordFile) = (self.tokenFile, self.basicUser, self.basicPasswordFile)
-        let loadCredentials: @Sendable () throws -> WebhookAuth = {
+        return {
             WebhookAuth(
                 bearerToken: try tokenFile.map { try readSecretFile($0, flag: "--webhook.token-file") },
                 basicUser: basicUser,
                 basicPassword: try basicPasswordFile.map { try readSecretFile($0, flag: "--webhook.basic-auth-password-file") })
         }
-        do {
-            policies = try PolicyStore(path: configFile, logger: logger)
-            auth = try loadCredentials()
-        } catch {
-            throw RuntimeError("\(error)")
+    }
+
+    /// Fleet mode: the webhook over every target's runner, or nil when the file has no rules.
+    func makeFleetHandler(store: PolicyStore, fleet: Fleet, log: ActionLog, logger: Logger) throws -> WebhookHandler? {
+        guard store.config.hasRules else { return nil }
+        let loadCredentials = credentialLoader()
+        let auth: WebhookAuth
+        do { auth = try loadCredentials() } catch { throw RuntimeError("\(error)") }
+        if auth.isOpen {
+            logger.warning("the webhook accepts unauthenticated requests (--webhook.allow-unauthenticated); anyone who reaches it can make pgwarden act")
         }
+        logger.info("webhook enabled", metadata: [
+            "config.file": "\(store.path)", "rules": "\(store.policy.rules.count)", "targets": "\(fleet.targets.count)",
+            "path": "\(path)", "dry_run": "\(dryRun || store.policy.dryRun)", "target.label": "\(targetLabel)"])
+        return WebhookHandler(policies: store, fleet: fleet, targetLabel: targetLabel, log: log, auth: auth,
+                              loadCredentials: auth.isOpen ? nil : loadCredentials, logger: logger, deadline: timeout,
+                              forceDryRun: dryRun)
+    }
+
+    /// The webhook handler for the one server of --dsn, or nil without rules.
+    func makeHandler(store: PolicyStore?, settings: ConnectionSettings, ownBackends: OwnBackends, logger: Logger) throws -> WebhookHandler? {
+        guard let store, store.config.hasRules else { return nil }
+        let loadCredentials = credentialLoader()
+        let auth: WebhookAuth
+        do { auth = try loadCredentials() } catch { throw RuntimeError("\(error)") }
         if auth.isOpen {
             logger.warning("the webhook accepts unauthenticated requests (--webhook.allow-unauthenticated); anyone who reaches it can make pgwarden act")
         }
@@ -114,29 +173,17 @@ struct WebhookOptions {
                 give --target.name with the name this server's alerts carry in their \(TargetIdentity.defaultLabel) label
                 """)
         }
-        var policy = policies.policy
+        var policy = store.policy
         if dryRun { policy.dryRun = true }
-        let deadline = timeout
-        // The actions get their own connection, with timeouts inside the response deadline.
-        var actionSettings = settings
-        actionSettings.statementTimeout = min(settings.statementTimeout, deadline / 2)
-        actionSettings.queryTimeout = actionSettings.statementTimeout + .milliseconds(500)
-        actionSettings.connectTimeout = min(settings.connectTimeout, deadline / 2)
-        let audit: AuditFile?
-        do {
-            audit = try auditFile.map { try AuditFile(path: $0, logger: logger) }
-        } catch {
-            throw RuntimeError("\(error)")
-        }
-        let runner = ActionRunner(killer: Killer(database: Database(settings: actionSettings, ownBackends: ownBackends),
+        let runner = ActionRunner(killer: Killer(database: Database(settings: actionSettings(settings), ownBackends: ownBackends),
                                                  readsQueryText: auditQueryText),
-                                  log: ActionLog(logger: Logger(label: "pgwarden.audit"), audit: audit), logger: logger)
-        var enabled: Logger.Metadata = ["config.file": "\(configFile)", "rules": "\(policy.rules.count)",
+                                  log: try makeLog(logger: logger), logger: logger)
+        var enabled: Logger.Metadata = ["config.file": "\(store.path)", "rules": "\(policy.rules.count)",
                                         "path": "\(path)", "dry_run": "\(policy.dryRun)"]
         if let target { enabled["target.name"] = "\(target.name)"; enabled["target.label"] = "\(target.label)" }
         logger.info("webhook enabled", metadata: enabled)
-        return WebhookHandler(policies: policies, runner: runner, auth: auth,
-                              loadCredentials: auth.isOpen ? nil : loadCredentials, logger: logger, deadline: deadline,
+        return WebhookHandler(policies: store, runner: runner, auth: auth,
+                              loadCredentials: auth.isOpen ? nil : loadCredentials, logger: logger, deadline: timeout,
                               forceDryRun: dryRun, target: target)
     }
 }

@@ -31,9 +31,13 @@ struct ServeOptionsTests {
         #expect(try Self.serve(["--target.name", "db1"]).webhook.target == TargetIdentity(name: "db1", label: "instance"))
         #expect(try Self.serve(["--target.name", "db1:9187", "--webhook.target-label", "server"]).webhook.target
             == TargetIdentity(name: "db1:9187", label: "server"))
-        #expect(throws: UsageError("--webhook.target-label only has an effect with --target.name; give both or neither.")) {
-            try Self.serve(["--webhook.target-label", "server"])
+        // Whether the label routes depends on the config file: checked once it is read.
+        let labelOnly = try Self.serve(["--webhook.target-label", "server"])
+        #expect(throws: UsageError("--webhook.target-label only has an effect with --target.name (or targets in --config.file); give both or neither.")) {
+            try labelOnly.webhook.check(ConfigFile())
         }
+        try labelOnly.webhook.check(ConfigFile(targets: [TargetConfig(name: "db1", dsn: "host=db1")]))
+        #expect(throws: UsageError.self) { try Self.serve(["--webhook.target-label", "in-stance"]) }
         #expect(throws: UsageError("--target.name is empty; give the name this server's alerts carry in their instance label.")) {
             try Self.serve(["--target.name", ""])
         }

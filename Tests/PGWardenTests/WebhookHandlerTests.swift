@@ -62,7 +62,7 @@ struct WebhookHandlerTests {
     }
 
     static func alertsCounted(_ handler: WebhookHandler, _ outcome: String) -> Double? {
-        handler.runner.log.families().first { $0.name == "pgwarden_webhook_alerts_total" }?
+        handler.log.families().first { $0.name == "pgwarden_webhook_alerts_total" }?
             .samples.first { $0.labels.contains { $0 == ("outcome", outcome) } }?.value
     }
 

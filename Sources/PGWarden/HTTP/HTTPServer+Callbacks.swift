@@ -43,10 +43,12 @@ func requestHead(_ connection: OpaquePointer, method: UnsafePointer<CChar>, url:
     _ = MHD_get_connection_values(connection, .GET_ARGUMENT_KIND, collectArgument, box)
     var address = [CChar](repeating: 0, count: 64)
     pgw_mhd_client_address(connection, &address, address.count)
-    return HTTPRequest(method: String(cString: method), path: String(cString: url), queryItems: collected.arguments,
-                       headers: collected.headers.mapValues { String(decoding: $0, as: UTF8.self) },
-                       headerBytes: collected.headers,
-                       clientAddress: address.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
+    var request = HTTPRequest(method: String(cString: method), path: String(cString: url), queryItems: collected.arguments,
+                              headers: collected.headers.mapValues { String(decoding: $0, as: UTF8.self) },
+                              headerBytes: collected.headers,
+                              clientAddress: address.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
+    request.repeatedQueryKeys = collected.repeatedArguments
+    return request
 }
 
 /// Headers (values as the client sent them) and query arguments gathered through
@@ -54,6 +56,7 @@ func requestHead(_ connection: OpaquePointer, method: UnsafePointer<CChar>, url:
 final class Collected {
     var headers: [String: [UInt8]] = [:]
     var arguments: [String: String] = [:]
+    var repeatedArguments: Set<String> = []
 }
 
 /// Copies one header: the name lowercased, the value's bytes as sent (`String(cString:)` would
@@ -77,7 +80,9 @@ private let collectHeader: MHD_KeyValueIterator = { cls, _, key, value in
 private let collectArgument: MHD_KeyValueIterator = { cls, _, key, value in
     guard let cls, let key else { return .YES }
     let collected = Unmanaged<Collected>.fromOpaque(cls).takeUnretainedValue()
-    collected.arguments[String(cString: key)] = value.map { String(cString: $0) } ?? ""
+    let name = String(cString: key)
+    if collected.arguments[name] != nil { collected.repeatedArguments.insert(name) }
+    collected.arguments[name] = value.map { String(cString: $0) } ?? ""
     return .YES
 }
 

@@ -4,6 +4,8 @@ public struct HTTPRequest: Sendable {
     public var path: String
     /// Query-string arguments, URL-decoded.
     public var queryItems: [String: String]
+    /// Query parameters given more than once (`queryItems` holds the last value of each).
+    public var repeatedQueryKeys: Set<String> = []
     /// Header names lowercased; values as text (invalid UTF-8 replaced by U+FFFD).
     public var headers: [String: String]
     /// Header names lowercased; values as the bytes the client sent. Credentials are compared

@@ -81,15 +81,20 @@ public struct Router: HTTPHandler {
 public enum ExporterRoutes {
     /// `/` (landing page), the telemetry path and `/healthz`.
     public static func make(scraper: Scraper, telemetryPath: String, version: String) -> [String: Route] {
+        make(metrics: { scraper.scrape().body }, telemetryPath: telemetryPath, version: version)
+    }
+
+    /// The same, with /metrics rendered by `metrics` (fleet mode: pgwarden's own families).
+    public static func make(metrics: @escaping @Sendable () -> String, telemetryPath: String, version: String,
+                            fleet: Bool = false) -> [String: Route] {
         let readOnly: Set<String> = ["GET", "HEAD"]
         return [
             "/": Route(methods: readOnly, lane: .inline) { _ in
                 HTTPResponse(status: 200, contentType: "text/html; charset=utf-8",
-                             text: landingPage(telemetryPath: telemetryPath, version: version))
+                             text: landingPage(telemetryPath: telemetryPath, version: version, fleet: fleet))
             },
             telemetryPath: Route(methods: readOnly) { _ in
-                let result = scraper.scrape()
-                return HTTPResponse(status: 200, contentType: TextFormat.contentType, text: result.body)
+                HTTPResponse(status: 200, contentType: TextFormat.contentType, text: metrics())
             },
             "/healthz": Route(methods: readOnly, lane: .inline) { _ in
                 HTTPResponse(status: 200, text: "ok\n")
@@ -97,8 +102,13 @@ public enum ExporterRoutes {
         ]
     }
 
-    static func landingPage(telemetryPath: String, version: String) -> String {
+    static func landingPage(telemetryPath: String, version: String, fleet: Bool = false) -> String {
         let path = htmlEscape(telemetryPath)
+        let fleetItems = fleet ? """
+            <li><a href="/targets">Targets</a> (/targets, Prometheus HTTP service discovery)</li>
+            <li>Probe: /probe?target=NAME</li>
+
+            """ : ""
         return """
             <!DOCTYPE html>
             <html><head><meta charset="utf-8"><title>pgwarden</title></head>
@@ -107,7 +117,7 @@ public enum ExporterRoutes {
             <p>PostgreSQL session exporter and kill hooks.</p>
             <ul>
             <li><a href="\(path)">Metrics</a> (\(path))</li>
-            <li><a href="/healthz">Health</a> (/healthz)</li>
+            \(fleetItems)<li><a href="/healthz">Health</a> (/healthz)</li>
             </ul>
             </body></html>
 

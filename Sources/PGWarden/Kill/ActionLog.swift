@@ -19,6 +19,8 @@ public struct ActionRecord: Sendable, Equatable {
     public var refusedBy: Guard? = nil
     /// The alert's labels (the audit file has them; /actions does not).
     public var alertLabels: [String: String] = [:]
+    /// The target acted on (fleet mode).
+    public var target: String? = nil
 
     /// The record as one line of the audit file: the fields of `json`, the alert's labels, and
     /// the session's query_id and query text when they were read.
@@ -36,6 +38,7 @@ public struct ActionRecord: Sendable, Equatable {
     public var json: String {
         let fields: [(String, String)] = [
             ("time", JSONText.quote(formatRFC3339(seconds: Int(time), milliseconds: Int((time - time.rounded(.down)) * 1000)))),
+        ] + (target.map { [("target", JSONText.quote($0))] } ?? []) + [
             ("rule", JSONText.quote(rule)), ("alertname", JSONText.quote(alertname)),
             ("fingerprint", JSONText.quote(fingerprint)), ("pid", String(session.pid)),
             ("datname", JSONText.quote(session.datname)), ("usename", JSONText.quote(session.usename)),

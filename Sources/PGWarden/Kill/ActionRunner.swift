@@ -29,11 +29,95 @@ public final class ActionRunner: Sendable {
     private let limiter = RateLimiter()
     private let serial = Mutex(())
     private let logger: Logger
+    /// The target's name in fleet mode: every record carries it.
+    public let target: String?
+    private let claims = Mutex(Claims())
 
-    public init(killer: Killer, log: ActionLog, logger: Logger) {
+    /// The alerts this replica has claimed on the server (advisory locks held by its action
+    /// connection), by second key, with when each was taken.
+    struct Claims {
+        var connection: UInt64 = 0
+        var held: [Int32: ContinuousClock.Instant] = [:]
+    }
+
+    /// How long a claim is kept when no resolved notification releases it.
+    public static let claimRetention: Duration = .seconds(3600)
+    /// Most claims held at once; past it the oldest is released.
+    public static let maxClaims = 1000
+
+    public init(killer: Killer, log: ActionLog, logger: Logger, target: String? = nil) {
         self.killer = killer
         self.log = log
         self.logger = logger
+        self.target = target
+    }
+
+    /// Claims `alert` on the server for this pgwarden: true when no other replica holds it. A
+    /// claim is a session-level advisory lock (`Killer.claimLockKey`, a 32-bit hash of the
+    /// alert's fingerprint) held by this pgwarden's action connection until the alert resolves,
+    /// an hour passes, or the connection ends. Two replicas given the same notification act on it
+    /// once between them: the one whose claim fails answers `other replica`, while the one holding
+    /// the claim goes on answering its later notifications, as a single pgwarden would.
+    public func claim(_ alert: AlertRef) throws -> Bool {
+        let key = Self.claimKey(alert)
+        return try killer.database.withConnection { connection in
+            try claims.withLock { claims in
+                if claims.connection != connection.serial { claims = Claims(connection: connection.serial) }
+                let now = ContinuousClock.now
+                var stale = claims.held.filter { now - $0.value > Self.claimRetention }.map(\.key)
+                if claims.held.count - stale.count >= Self.maxClaims, let oldest = claims.held.min(by: { $0.value < $1.value }) {
+                    stale.append(oldest.key)
+                }
+                for old in Set(stale) where old != key {
+                    try unlockClaim(old, on: connection)
+                    claims.held[old] = nil
+                }
+                if claims.held[key] != nil { return true }
+                let result = try connection.executePrepared(
+                    name: "pgwarden_claim", sql: "SELECT pg_try_advisory_lock($1::int4, $2::int4)",
+                    params: [String(Killer.claimLockKey), String(key)], timeout: killer.database.settings.queryTimeout)
+                let taken = result.last?.rows.first?[0] == "t"
+                if taken { claims.held[key] = now }
+                return taken
+            }
+        }
+    }
+
+    /// Releases this pgwarden's claim on `alert`, if it holds one (its resolved notification).
+    public func releaseClaim(_ alert: AlertRef) {
+        let key = Self.claimKey(alert)
+        // Without a claim, no round trip (and no connection opened for nothing).
+        guard claims.withLock({ $0.held[key] != nil }) else { return }
+        _ = try? killer.database.withConnection { connection in
+            try claims.withLock { claims in
+                guard claims.connection == connection.serial, claims.held[key] != nil else { return }
+                try unlockClaim(key, on: connection)
+                claims.held[key] = nil
+            }
+        }
+    }
+
+    private func unlockClaim(_ key: Int32, on connection: PGConnection) throws {
+        _ = try connection.executePrepared(name: "pgwarden_unclaim", sql: "SELECT pg_advisory_unlock($1::int4, $2::int4)",
+                                           params: [String(Killer.claimLockKey), String(key)],
+                                           timeout: killer.database.settings.queryTimeout)
+    }
+
+    /// The claim's second key: FNV-1a over the alert's fingerprint (or, without one, its labels
+    /// sorted by name), the same in every replica.
+    static func claimKey(_ alert: AlertRef) -> Int32 {
+        var bytes = Array(alert.fingerprint.utf8)
+        if bytes.isEmpty {
+            for name in alert.labels.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+                bytes += Array(name.utf8) + [0] + Array(alert.labels[name]!.utf8) + [0]
+            }
+        }
+        var hash: UInt32 = 2_166_136_261
+        for byte in bytes {
+            hash ^= UInt32(byte)
+            hash = hash &* 16_777_619
+        }
+        return Int32(bitPattern: hash)
     }
 
     /// Acts on the sessions `selection` picks under `rule` and returns the records. An escalation's
@@ -52,7 +136,9 @@ public final class ActionRunner: Sendable {
                     policyNow: PolicySource? = nil,
                     onEscalated: (@Sendable ([ActionRecord]) -> Void)? = nil) throws -> [ActionRecord] {
         let (records, cancelled, failure) = try serial.withLock { _ -> ([ActionRecord], [SessionRow], (any Error)?) in
-            let rows = try killer.listSessions(protectedRoles: protectedRoles)
+          try killer.exclusively { connection, effectsSent -> SameThread<([ActionRecord], [SessionRow], (any Error)?)> in
+            SameThread(try {
+            let rows = try killer.listSessions(on: connection, protectedRoles: protectedRoles)
             let budget = limiter.remaining(rule: rule.name, limit: rule.maxSessionsPerMinute)
             let plan = Planner.plan(rule: rule, selection: selection, protectedRoles: protectedRoles, rows: rows, budget: budget)
             var records: [ActionRecord] = []
@@ -75,7 +161,9 @@ public final class ActionRunner: Sendable {
                 guard let targets = byAction[action] else { continue }
                 let outcomes: [Int32: SignalOutcome]
                 do {
-                    outcomes = try killer.signal(action, targets: targets, selection: selection, protectedRoles: protectedRoles)
+                    effectsSent()
+                    outcomes = try killer.signal(on: connection, action, targets: targets, selection: selection,
+                                                 protectedRoles: protectedRoles)
                 } catch {
                     let sent = Self.mayHaveBeenSent(error)
                     if sent { limiter.record(rule: rule.name, count: targets.count) }
@@ -90,8 +178,10 @@ public final class ActionRunner: Sendable {
                 }
             }
             return (records, cancelled, nil)
+            }())
+          }.value
         }
-        log.record(records)
+        log.record(stamped(records))
         if let failure {
             let sent = Self.mayHaveBeenSent(failure)
             logger.error(sent ? "a kill statement failed; whether its sessions were signalled is unknown (result \"unknown\" in the audit log)"
@@ -107,7 +197,13 @@ public final class ActionRunner: Sendable {
         } else {
             onEscalated?([])
         }
-        return records
+        return stamped(records)
+    }
+
+    /// The records with this runner's target.
+    private func stamped(_ records: [ActionRecord]) -> [ActionRecord] {
+        guard let target else { return records }
+        return records.map { var r = $0; r.target = target; return r }
     }
 
     /// After the grace period, terminates the cancelled sessions that still match, under the
@@ -132,8 +228,8 @@ public final class ActionRunner: Sendable {
                 return escalate(rule: rule, selection: current, protectedRoles: policy.protectedRoles,
                                 dryRun: forceDryRun || policy.dryRun || rule.dryRun, alert: alert, cancelled: cancelled)
             }
-            log.record(records)
-            onEscalated?(records)
+            log.record(stamped(records))
+            onEscalated?(stamped(records))
         }
     }
 
@@ -141,6 +237,21 @@ public final class ActionRunner: Sendable {
     /// the same backends are planned again as they are now and terminated with every guard.
     private func escalate(rule: Rule, selection: Selection, protectedRoles: [String], dryRun: Bool, alert: AlertRef,
                           cancelled: [SessionRow]) -> [ActionRecord] {
+        do {
+            return try killer.exclusively { connection, effectsSent in
+                escalate(on: connection, effectsSent: effectsSent, rule: rule, selection: selection, protectedRoles: protectedRoles,
+                         dryRun: dryRun, alert: alert, cancelled: cancelled)
+            }
+        } catch {
+            // Taking the lock or listing sends no signal: nothing was terminated.
+            logger.error("escalation failed: the sessions could not be listed; the cancelled sessions were not terminated",
+                         metadata: ["rule": "\(rule.name)", "error": "\(error)"])
+            return cancelled.map { .init(rule, alert, $0, .terminate, .error, dryRun: false) }
+        }
+    }
+
+    private func escalate(on connection: PGConnection, effectsSent: () -> Void, rule: Rule, selection: Selection,
+                          protectedRoles: [String], dryRun: Bool, alert: AlertRef, cancelled: [SessionRow]) -> [ActionRecord] {
         func failed(_ error: any Error, _ rows: [SessionRow]) -> [ActionRecord] {
             let sent = Self.mayHaveBeenSent(error)
             logger.error(sent ? "escalation failed: whether the cancelled sessions were terminated is unknown"
@@ -150,7 +261,7 @@ public final class ActionRunner: Sendable {
         }
         let now: [SessionRow]
         do {
-            now = try killer.listSessions(protectedRoles: protectedRoles)
+            now = try killer.listSessions(on: connection, protectedRoles: protectedRoles)
         } catch {
             // Listing sends no signal: nothing was terminated.
             logger.error("escalation failed: the sessions could not be listed; the cancelled sessions were not terminated",
@@ -181,7 +292,9 @@ public final class ActionRunner: Sendable {
             .map { .init(rule, alert, $0, .terminate, .gone, dryRun: dryRun, refusedBy: .killTimeRecheck) }
         guard !targets.isEmpty else { return records }
         do {
-            let outcomes = try killer.signal(.terminate, targets: targets, selection: selection, protectedRoles: protectedRoles)
+            effectsSent()
+            let outcomes = try killer.signal(on: connection, .terminate, targets: targets, selection: selection,
+                                             protectedRoles: protectedRoles)
             limiter.record(rule: rule.name, count: targets.filter { outcomes[$0.pid] == .signalled }.count)
             return records + targets.map { .init(rule, alert, $0, .terminate, Self.result(outcomes[$0.pid]), dryRun: false) }
         } catch {
@@ -220,4 +333,11 @@ extension ActionRecord {
                   session: session, action: action, result: result, dryRun: dryRun,
                   refusedBy: refusedBy ?? (result == .gone ? .killTimeRecheck : nil), alertLabels: alert.labels)
     }
+}
+
+/// A value handed back through `Database.withConnection` (which asks for `Sendable`) on the
+/// thread that made it: the action's records and, when it failed, its error.
+struct SameThread<Value>: @unchecked Sendable {
+    var value: Value
+    init(_ value: Value) { self.value = value }
 }

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// What the kill statement did to one target.
 public enum SignalOutcome: Sendable, Equatable {
     /// The backend still matched and PostgreSQL delivered the signal (it exits at its next
@@ -25,14 +27,56 @@ public final class Killer: Sendable {
     /// Every client backend except pgwarden's own, each marked protected when its role is one of
     /// `protectedRoles` or a member of one.
     public func listSessions(protectedRoles: [String] = []) throws -> [SessionRow] {
-        let readsQueryText = self.readsQueryText
+        try database.withConnection { try listSessions(on: $0, protectedRoles: protectedRoles) }
+    }
+
+    /// `listSessions` on a connection the caller holds (inside `exclusively`).
+    func listSessions(on connection: PGConnection, protectedRoles: [String]) throws -> [SessionRow] {
         let params = [database.ownBackends.arrayLiteral, arrayLiteral(protectedRoles)]
-        let result = try database.withConnection { connection in
-            try connection.executePrepared(name: "pgwarden_sessions",
-                                           sql: SessionRow.listSQL(serverVersion: connection.serverVersion, queryText: readsQueryText),
-                                           params: params, timeout: database.settings.queryTimeout)
-        }
+        let result = try connection.executePrepared(
+            name: "pgwarden_sessions", sql: SessionRow.listSQL(serverVersion: connection.serverVersion, queryText: readsQueryText),
+            params: params, timeout: database.settings.queryTimeout)
         return SessionRow.rows(from: result.last ?? QueryResult(columns: [], rows: []))
+    }
+
+    /// The advisory lock every pgwarden takes on a server before it lists, plans and signals
+    /// there: (1885828964, 0), the two-key form, 1885828964 being "pgwd" in ASCII. Replicas acting
+    /// on the same server (through the same database) take turns, so each lists what the other
+    /// left. It waits at most lock_timeout (--db.lock-timeout).
+    public static let actionLockKey: (Int32, Int32) = (0x7067_7764, 0)
+    /// First key of the alert claims (see `ActionRunner.claim`): "pgwm".
+    public static let claimLockKey: Int32 = 0x7067_776D
+
+    /// Runs `body` on one connection that holds the action lock from before the first statement
+    /// to after the last: replicas never interleave their lists and signals on this server. A
+    /// stale kept connection is replaced once, unless `body` already sent a kill statement (it
+    /// calls `effectsSent`). The lock is released at the end, or by the server when the
+    /// connection is lost.
+    func exclusively<R: Sendable>(_ body: (PGConnection, _ effectsSent: () -> Void) throws -> R) throws -> R {
+        let sent = Mutex(false)
+        let unlocked = Mutex(true)
+        defer {
+            // A lock that could not be released (its statement timed out) must not outlive the
+            // action: the connection goes, and the server releases the lock with it.
+            if !unlocked.withLock({ $0 }) { database.disconnect() }
+        }
+        return try database.withConnection(retryAllowed: { !sent.withLock { $0 } }) { connection in
+            let timeout = database.settings.queryTimeout
+            let key = Self.actionLockKey
+            _ = try connection.executePrepared(name: "pgwarden_lock", sql: "SELECT pg_advisory_lock($1::int4, $2::int4)",
+                                               params: [String(key.0), String(key.1)], timeout: timeout)
+            unlocked.withLock { $0 = false }
+            defer {
+                if (try? unlock(connection)) != nil { unlocked.withLock { $0 = true } }
+            }
+            return try body(connection) { sent.withLock { $0 = true } }
+        }
+    }
+
+    private func unlock(_ connection: PGConnection) throws {
+        let key = Self.actionLockKey
+        _ = try connection.executePrepared(name: "pgwarden_unlock", sql: "SELECT pg_advisory_unlock($1::int4, $2::int4)",
+                                           params: [String(key.0), String(key.1)], timeout: database.settings.queryTimeout)
     }
 
     /// Signals `targets` with `action` (cancel or terminate) in one statement that re-checks, at
@@ -46,6 +90,21 @@ public final class Killer: Sendable {
         let (sql, params) = Self.statement(action, targets: targets, selection: selection, protectedRoles: protectedRoles,
                                            ownBackends: database.ownBackends.all)
         let result = try database.execute(sql, params: params, retryingStale: false).last ?? QueryResult(columns: [], rows: [])
+        return Self.outcomes(result)
+    }
+
+    /// `signal` on a connection the caller holds (inside `exclusively`); never retried.
+    func signal(on connection: PGConnection, _ action: KillAction, targets: [SessionRow], selection: Selection,
+                protectedRoles: [String]) throws -> [Int32: SignalOutcome] {
+        guard !targets.isEmpty else { return [:] }
+        let (sql, params) = Self.statement(action, targets: targets, selection: selection, protectedRoles: protectedRoles,
+                                           ownBackends: database.ownBackends.all)
+        let result = try connection.execute(sql, params: params, timeout: database.settings.queryTimeout).last
+            ?? QueryResult(columns: [], rows: [])
+        return Self.outcomes(result)
+    }
+
+    static func outcomes(_ result: QueryResult) -> [Int32: SignalOutcome] {
         var outcomes: [Int32: SignalOutcome] = [:]
         for row in result.rows {
             let pid = Int32(row.int(0))

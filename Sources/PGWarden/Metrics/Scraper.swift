@@ -15,6 +15,9 @@ public final class Scraper: Sendable {
     private let logger: Logger
     private let version: String
     private let extraFamilies: @Sendable () -> [MetricFamily]
+    /// Whether a scrape carries pgwarden's own process and build families (not in a fleet
+    /// target's /probe: /metrics has them once).
+    private let includesProcessFamilies: Bool
     private let flight = SingleFlight<ScrapeResult>()
     private let stats = Mutex(Stats())
 
@@ -31,7 +34,9 @@ public final class Scraper: Sendable {
 
     /// - Parameter extraFamilies: families of other parts (webhook, actions) added to every scrape.
     public init(database: Database, options: CollectorOptions = .init(), collectors: [any Collector] = defaultCollectors,
-                version: String, logger: Logger, extraFamilies: @escaping @Sendable () -> [MetricFamily] = { [] }) {
+                version: String, logger: Logger, extraFamilies: @escaping @Sendable () -> [MetricFamily] = { [] },
+                includesProcessFamilies: Bool = true) {
+        self.includesProcessFamilies = includesProcessFamilies
         self.database = database
         self.options = options
         self.collectors = collectors
@@ -112,6 +117,12 @@ public final class Scraper: Sendable {
                          samples: [Sample(Double(stats.coalesced))]),
             MetricFamily("pgwarden_scrape_errors_total", .counter,
                          help: "Scrapes that could not query the database.", samples: [Sample(Double(stats.errors))]),
+        ] + (includesProcessFamilies ? Self.processFamilies(version: version) : [])
+    }
+
+    /// pgwarden_build_info and the process families.
+    public static func processFamilies(version: String) -> [MetricFamily] {
+        [
             MetricFamily("pgwarden_build_info", .gauge,
                          help: "A metric with a constant '1' value labeled by version, revision, branch and swiftversion from which pgwarden was built.",
                          samples: [Sample(1, labels: [("version", version), ("revision", BuildInfo.revision),

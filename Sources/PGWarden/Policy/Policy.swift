@@ -14,9 +14,10 @@ public struct Policy: Sendable, Equatable {
         self.rules = rules
     }
 
-    /// The first rule answering an alert with these labels.
-    public func rule(for labels: [String: String]) -> Rule? {
-        rules.first { $0.match.matches(labels) }
+    /// The first rule answering an alert with these labels (about `target`, in fleet mode: a
+    /// rule whose target scope leaves the target out does not answer it).
+    public func rule(for labels: [String: String], target: TargetConfig? = nil) -> Rule? {
+        rules.first { $0.match.matches(labels) && (target.map($0.applies) ?? true) }
     }
 }
 
@@ -112,6 +113,17 @@ public struct Rule: Sendable, Equatable {
     /// Labels a firing alert must carry, non-empty, for this rule to act on it: those its scope
     /// depends on (Prometheus drops empty labels, and aggregation or relabelling can remove them).
     public var requireLabels: [String] = []
+    /// Fleet mode: the targets this rule may act on, by name (empty: every target).
+    public var targets: [String] = []
+    /// Fleet mode: labels a target must carry (in its `labels`) for this rule to act on it.
+    public var targetLabels: [String: String] = [:]
+
+    /// Whether this rule may act on `target`: named by `targets` (when given) and carrying every
+    /// pair of `targetLabels`, compared byte for byte.
+    public func applies(to target: TargetConfig) -> Bool {
+        (targets.isEmpty || targets.containsExactly(target.name))
+            && targetLabels.allSatisfy { target.labels[$0.key]?.isExactly($0.value) == true }
+    }
 
     /// The required labels `labels` lacks or carries empty, in the rule's order.
     public func missingLabels(_ labels: [String: String]) -> [String] {
@@ -134,4 +146,19 @@ public struct Rule: Sendable, Equatable {
         self.maxSessionsPerMinute = maxSessionsPerMinute
         self.dryRun = dryRun
     }
+}
+
+/// What `--config.file` holds: the fleet's targets, the webhook's policy, or both.
+public struct ConfigFile: Sendable, Equatable {
+    /// Fleet mode when non-empty; empty with `--dsn` (a fleet of one).
+    public var targets: [TargetConfig] = []
+    /// The rules (none in a targets-only file: then no webhook is served).
+    public var policy = Policy()
+
+    public init(targets: [TargetConfig] = [], policy: Policy = Policy()) {
+        self.targets = targets
+        self.policy = policy
+    }
+
+    public var hasRules: Bool { !policy.rules.isEmpty }
 }

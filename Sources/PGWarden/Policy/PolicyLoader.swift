@@ -37,13 +37,13 @@ public struct PolicyError: Error, CustomStringConvertible, Equatable {
 /// wrong types and values that would be ignored are errors, never silently accepted.
 public enum PolicyLoader {
     /// Keys allowed at the top of the file.
-    static let topLevelKeys = ["protected_roles", "dry_run", "rules"]
+    static let topLevelKeys = ["protected_roles", "dry_run", "rules", "targets"]
     /// Keys allowed in a rule.
     static let ruleKeys = [
         "name", "match", "action", "grace_period", "states", "min_state_age", "min_transaction_age",
         "databases", "exclude_databases", "roles", "exclude_roles", "application_names", "exclude_application_names",
         "client_addresses", "exclude_client_addresses", "only_blocking", "allow_superuser",
-        "max_sessions_per_alert", "max_sessions_per_minute", "dry_run", "require_labels",
+        "max_sessions_per_alert", "max_sessions_per_minute", "dry_run", "require_labels", "targets", "target_labels",
     ]
     /// Keys allowed in a rule's `match`.
     static let matchKeys = ["alertname", "labels"]
@@ -52,13 +52,29 @@ public enum PolicyLoader {
     /// Longest grace period accepted for cancel_then_terminate.
     static let maxGracePeriod: Duration = .seconds(600)
 
-    /// Reads and parses the policy file at `path`.
+    /// Reads and parses the policy file at `path` (its rules are required).
     public static func load(path: String) throws(PolicyError) -> Policy {
         try parse(readFile(path), source: path)
     }
 
-    /// Parses and validates a policy written in YAML; `source` names it in errors.
+    /// Parses and validates a policy written in YAML; `source` names it in errors. The file must
+    /// hold rules (a targets-only file is a `ConfigFile`, not a policy).
     public static func parse(_ yaml: String, source: String = "<input>") throws(PolicyError) -> Policy {
+        let config = try parseConfig(yaml, source: source)
+        guard config.hasRules else {
+            throw PolicyError(source: source, key: "rules", message: "no rules: add a rules list (see examples/pgwarden.yml)")
+        }
+        return config.policy
+    }
+
+    /// Reads and parses `--config.file`: its targets, its rules, or both.
+    public static func loadConfig(path: String) throws(PolicyError) -> ConfigFile {
+        try parseConfig(readFile(path), source: path)
+    }
+
+    /// Parses and validates a config file: `targets` (fleet mode), `rules` (the webhook's
+    /// policy), or both; at least one of them.
+    public static func parseConfig(_ yaml: String, source: String = "<input>") throws(PolicyError) -> ConfigFile {
         let document: YAMLNode?
         do {
             document = try YAMLReader.parse(yaml)
@@ -70,10 +86,19 @@ public enum PolicyLoader {
                               message: "no rules: the policy is empty; add a rules list (see examples/pgwarden.yml)")
         }
         let top = try PolicyFields(root, path: "", source: source, allowed: topLevelKeys)
-        var policy = Policy()
-        policy.protectedRoles = try top.strings("protected_roles") ?? []
-        policy.dryRun = try top.bool("dry_run") ?? false
+        var config = ConfigFile()
+        if let targetsNode = top.node("targets") {
+            config.targets = try parseTargets(targetsNode, top: top, source: source)
+        }
+        config.policy.protectedRoles = try top.strings("protected_roles") ?? []
+        config.policy.dryRun = try top.bool("dry_run") ?? false
         guard let rulesNode = top.node("rules") else {
+            if !config.targets.isEmpty {
+                for key in ["protected_roles", "dry_run"] where top.node(key) != nil {
+                    throw top.error(key, top.node(key), "only applies to rules, and this file has none; add rules or remove \(key)")
+                }
+                return config
+            }
             throw top.error("rules", nil, "no rules: add a rules list (see examples/pgwarden.yml)")
         }
         guard case let .sequence(ruleNodes) = rulesNode.content else {
@@ -88,9 +113,10 @@ public enum PolicyLoader {
                                   message: "\"\(rule.name)\" is already the name of rules[\(first)]; rule names must be unique")
             }
             namesSeen[rule.name] = index
-            policy.rules.append(rule)
+            config.policy.rules.append(rule)
         }
-        return policy
+        try checkRuleTargets(config.policy, ruleNodes: ruleNodes, targets: config.targets, source: source)
+        return config
     }
 
     /// One rule, validated.
@@ -132,11 +158,17 @@ public enum PolicyLoader {
             }
             return label
         } ?? []
+        rule.targets = try fields.strings("targets", includes: true) ?? []
+        rule.targetLabels = try fields.stringMap("target_labels") ?? [:]
+        for key in rule.targetLabels.keys where !isLabelName(key) {
+            throw fields.error("target_labels", fields.node("target_labels"),
+                               "\(JSONText.quote(key)) is not a label name (letters, digits and _, not starting with a digit)")
+        }
         return rule
     }
 
     /// A Prometheus label name: `[a-zA-Z_][a-zA-Z0-9_]*`.
-    static func isLabelName(_ text: String) -> Bool {
+    public static func isLabelName(_ text: String) -> Bool {
         guard let first = text.utf8.first, !(0x30...0x39).contains(first) else { return false }
         return text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) || $0 == 0x5F }
     }
@@ -153,6 +185,16 @@ public enum PolicyLoader {
             return "rules[\(index)] (\(rule.name)): its own filters name no database, role, application or client address, "
                 + "and it requires no label: an alert without datname or usename acts on the sessions of every database "
                 + "and role; add require_labels (e.g. [datname, usename])"
+        }
+    }
+
+    /// Rules whose `target_labels` fit none of the file's targets: they can never act (a typo, or
+    /// a rule meant for another shard's file).
+    public static func targetWarnings(_ config: ConfigFile) -> [String] {
+        guard !config.targets.isEmpty else { return [] }
+        return config.policy.rules.enumerated().compactMap { index, rule in
+            guard !rule.targetLabels.isEmpty, !config.targets.contains(where: rule.applies) else { return nil }
+            return "rules[\(index)] (\(rule.name)): its target_labels fit none of the targets, so it never acts"
         }
     }
 

@@ -82,6 +82,18 @@ public final class PGConnection: @unchecked Sendable {
         }
     }
 
+    /// Why libpq cannot parse `dsn`, or nil when it can (a DSN that is neither key=value nor a URI
+    /// is a database name, as libpq reads it). libpq's own message is not returned: it may quote
+    /// the DSN, password included.
+    public static func dsnProblem(_ dsn: String) -> String? {
+        do {
+            _ = try checkedPassword(dsn)
+            return nil
+        } catch {
+            return "libpq cannot parse it; check its key=value or URI syntax (quotes, spaces around =, a % escape)"
+        }
+    }
+
     /// The DSN's password, if any, after checking that libpq can parse the DSN. A DSN that is
     /// neither key=value nor a URI is a database name, as libpq reads it, and is not checked.
     static func checkedPassword(_ dsn: String) throws -> String? {

@@ -17,6 +17,8 @@ public struct ConnectionSettings: Sendable {
     /// Whether a new connection first warms its backend's heap (see `Database.heapWarmUpSQL`):
     /// for connections kept open for many statements (`serve`), not for one-shot commands.
     public var warmsBackendHeap: Bool
+    /// A file holding the password, read on every connection (a target's `password_file`).
+    public var passwordFile: String?
 
     public init(dsn: String?, statementTimeout: Duration = .seconds(5), lockTimeout: Duration = .seconds(1),
                 connectTimeout: Duration = .seconds(3), applicationName: String = "pgwarden",
@@ -38,10 +40,13 @@ public final class Database: Sendable {
     /// Where this database's backend pid is registered while connected.
     public let ownBackends: OwnBackends
     private let connection = Mutex<PGConnection?>(nil)
+    /// The fleet's cap on open connections, when there is one.
+    let budget: ConnectionBudget?
 
-    public init(settings: ConnectionSettings, ownBackends: OwnBackends = OwnBackends()) {
+    public init(settings: ConnectionSettings, ownBackends: OwnBackends = OwnBackends(), budget: ConnectionBudget? = nil) {
         self.settings = settings
         self.ownBackends = ownBackends
+        self.budget = budget
     }
 
     /// Runs `body` with a healthy connection, connecting first if needed. A connection-level
@@ -50,23 +55,31 @@ public final class Database: Sendable {
     /// replaced and `body` runs once more on the new one; a fresh connection is not retried.
     /// With `retryingStale` false it is not run again either: for a statement with effects (the
     /// kill statement), where a connection lost mid-way leaves unknown what the first run did.
-    public func withConnection<R: Sendable>(retryingStale: Bool = true, _ body: (PGConnection) throws -> R) throws -> R {
+    /// `retryAllowed`, when given, is asked too before a stale retry: a body that sends several
+    /// statements says through it whether one with effects was sent already.
+    public func withConnection<R: Sendable>(retryingStale: Bool = true, retryAllowed: (() -> Bool)? = nil,
+                                            _ body: (PGConnection) throws -> R) throws -> R {
         try connection.withLock { current -> R in
             var reused = current != nil
             var attempted = false
             while true {
                 if current == nil || current?.isHealthy == false {
+                    if current != nil { budget?.release(self) }
                     current = nil
                     ownBackends.set(nil, for: ObjectIdentifier(self))
                     reused = false
                     let opened: PGConnection
+                    var admitted = false
                     do {
+                        try budget?.admit(self)
+                        admitted = true
                         opened = try connect()
                         // Registered before its first statement: from the moment the backend
                         // exists, the kill path never selects it.
                         ownBackends.set(opened.backendPID, for: ObjectIdentifier(self))
                         try configure(opened)
                     } catch var error as PostgresError {
+                        if admitted { budget?.release(self) }
                         ownBackends.set(nil, for: ObjectIdentifier(self))
                         // Only when `body` never ran: after a stale retry, the first run was sent.
                         error.whileConnecting = !attempted
@@ -74,13 +87,15 @@ public final class Database: Sendable {
                     }
                     current = opened
                 }
+                budget?.touch(self)
                 do {
                     attempted = true
                     return try body(current!)
                 } catch let error as PostgresError where error.isConnectionLevel {
                     current = nil
+                    budget?.release(self)
                     ownBackends.set(nil, for: ObjectIdentifier(self))
-                    if reused && retryingStale && error.kind == .connectionLost {
+                    if reused && retryingStale && error.kind == .connectionLost && (retryAllowed?() ?? true) {
                         reused = false
                         continue
                     }
@@ -104,15 +119,42 @@ public final class Database: Sendable {
 
     /// Closes the connection, if any (on shutdown, or to force a reconnect).
     public func disconnect() {
-        connection.withLock { $0 = nil }
+        let had = connection.withLock { current -> Bool in
+            defer { current = nil }
+            return current != nil
+        }
+        if had { budget?.release(self) }
         ownBackends.set(nil, for: ObjectIdentifier(self))
     }
 
+    /// Closes the connection if no caller is using it; true when it closed one (the budget's
+    /// eviction of the least recently used idle connection).
+    func closeIfIdle() -> Bool {
+        let closed = connection.withLockIfAvailable { current -> Bool in
+            guard current != nil else { return false }
+            current = nil
+            return true
+        } ?? false
+        if closed {
+            budget?.release(self)
+            ownBackends.set(nil, for: ObjectIdentifier(self))
+        }
+        return closed
+    }
+
     private func connect() throws -> PGConnection {
-        try PGConnection.connect(
+        var overrides = [("client_encoding", "UTF8")]
+        if let file = settings.passwordFile {
+            do {
+                overrides.append(("password", try readSecretFile(file, flag: "password_file")))
+            } catch {
+                throw PostgresError(.connectionFailed, message: "\(error)")
+            }
+        }
+        return try PGConnection.connect(
             dsn: settings.dsn,
             defaults: [("application_name", settings.applicationName)],
-            overrides: [("client_encoding", "UTF8")],
+            overrides: overrides,
             timeout: settings.connectTimeout)
     }
 

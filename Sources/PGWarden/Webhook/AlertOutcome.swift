@@ -8,6 +8,12 @@ public enum AlertOutcome: String, Sendable, CaseIterable, Comparable {
     case duplicate
     /// The alert is about another server than --target.name (or names none); nothing is done.
     case otherTarget = "other target"
+    /// Fleet mode: the alert names no target, or one that is not configured
+    /// (--webhook.target-label); nothing is done.
+    case unknownTarget = "unknown target"
+    /// Another pgwarden replica holds the alert's claim on the target and acts on it; this one
+    /// does nothing (see `ActionRunner.claim`).
+    case otherReplica = "other replica"
     /// No rule answers the alert.
     case nothingMatched = "nothing matched"
     /// A rule answers it, but the alert lacks (or carries empty) a label the rule requires.

@@ -5,7 +5,10 @@ import Synchronization
 /// Alertmanager's retry contract: 2xx done, 5xx retried, other 4xx never retried.
 public final class WebhookHandler: Sendable {
     public let policies: PolicyStore
-    public let runner: ActionRunner
+    /// The counters, /actions and the audit file, shared by every target.
+    public let log: ActionLog
+    /// Where an alert's actions run.
+    let routing: Routing
     private let credentials: Mutex<Credentials>
     /// Re-reads the secret files (nil when the credentials come from nowhere to re-read).
     private let loadCredentials: (@Sendable () throws -> WebhookAuth)?
@@ -13,8 +16,14 @@ public final class WebhookHandler: Sendable {
     let deadline: Duration
     /// --webhook.dry-run: report only, whatever the policy says.
     let forceDryRun: Bool
-    /// --target.name: the server this pgwarden acts on; nil acts on alerts about any server.
-    let target: TargetIdentity?
+
+    /// Where alerts act: the one server (`--dsn`), or the fleet's target each alert names.
+    enum Routing: Sendable {
+        /// The one server; with `--target.name`, only alerts naming it act.
+        case single(ActionRunner, TargetIdentity?)
+        /// Fleet mode: the target named by the alert's `label`; none or an unknown one acts on nothing.
+        case fleet(Fleet, label: String)
+    }
 
     /// The credentials in force, or none since re-reading the secret files failed.
     enum Credentials: Sendable {
@@ -28,13 +37,27 @@ public final class WebhookHandler: Sendable {
     /// - Parameters:
     ///   - loadCredentials: reads the credentials again on `reload` (secret rotation).
     ///   - target: the server this pgwarden acts on (alerts about others act on nothing).
-    public init(policies: PolicyStore, runner: ActionRunner, auth: WebhookAuth,
+    public convenience init(policies: PolicyStore, runner: ActionRunner, auth: WebhookAuth,
                 loadCredentials: (@Sendable () throws -> WebhookAuth)? = nil, logger: Logger,
                 deadline: Duration = .seconds(5), forceDryRun: Bool = false, target: TargetIdentity? = nil) {
+        self.init(policies: policies, log: runner.log, routing: .single(runner, target), auth: auth,
+                  loadCredentials: loadCredentials, logger: logger, deadline: deadline, forceDryRun: forceDryRun)
+    }
+
+    /// Fleet mode: each alert acts on the target its `targetLabel` names (`--webhook.target-label`).
+    public convenience init(policies: PolicyStore, fleet: Fleet, targetLabel: String, log: ActionLog, auth: WebhookAuth,
+                            loadCredentials: (@Sendable () throws -> WebhookAuth)? = nil, logger: Logger,
+                            deadline: Duration = .seconds(5), forceDryRun: Bool = false) {
+        self.init(policies: policies, log: log, routing: .fleet(fleet, label: targetLabel), auth: auth,
+                  loadCredentials: loadCredentials, logger: logger, deadline: deadline, forceDryRun: forceDryRun)
+    }
+
+    init(policies: PolicyStore, log: ActionLog, routing: Routing, auth: WebhookAuth,
+         loadCredentials: (@Sendable () throws -> WebhookAuth)?, logger: Logger, deadline: Duration, forceDryRun: Bool) {
         self.forceDryRun = forceDryRun
-        self.target = target
+        self.routing = routing
         self.policies = policies
-        self.runner = runner
+        self.log = log
         self.credentials = Mutex(.available(auth))
         self.loadCredentials = loadCredentials
         self.logger = logger
@@ -64,9 +87,9 @@ public final class WebhookHandler: Sendable {
     /// previous one. Secret files that fail (missing, empty, unreadable, malformed) revoke the
     /// credentials in force: the operator who emptied or removed a token file meant to withdraw
     /// that token, so the webhook answers 503 until a later SIGHUP reads good files.
-    public func reload(logger: Logger) {
-        policies.reload(logger: logger)
-        runner.log.audit?.reopen()
+    public func reload(logger: Logger, reloadingPolicy: Bool = true) {
+        if reloadingPolicy { policies.reload(logger: logger) }
+        log.audit?.reopen()
         guard let loadCredentials else { return }
         do {
             let fresh = try loadCredentials()
@@ -102,7 +125,7 @@ public final class WebhookHandler: Sendable {
             guard let n = Int(text), n >= 0 else { return .error(400, "limit '\(text)' is not a whole number >= 0") }
             limit = n
         }
-        let records = runner.log.recent(limit: limit)
+        let records = log.recent(limit: limit)
         return HTTPResponse(status: 200, contentType: "application/json",
                             text: "{\"actions\":[" + records.map(\.json).joined(separator: ",") + "]}\n")
     }
@@ -137,6 +160,12 @@ public final class WebhookHandler: Sendable {
             } catch let error as PostgresError where error.isConnectionLevel {
                 logger.error("webhook could not reach the database", metadata: ["error": "\(error)"])
                 return .error(503, "the database cannot be reached (\(error.kind.rawValue)); Alertmanager will retry")
+            } catch let error as PostgresError where error.sqlState == "55P03" {
+                // lock_not_available: another pgwarden (a replica) holds the action lock on this server.
+                logger.warning("webhook waited too long for the action lock: another pgwarden is acting on this server",
+                               metadata: ["error": "\(error)"])
+                return .error(503, "another pgwarden is acting on this server (its action lock was held past --db.lock-timeout); "
+                    + "Alertmanager will retry")
             } catch {
                 logger.error("webhook action failed", metadata: ["error": "\(error)"])
                 return .error(500, "the action failed: \(error)")
@@ -148,17 +177,40 @@ public final class WebhookHandler: Sendable {
 
     /// Handles one alert and returns its JSON summary.
     func handle(_ alert: AlertNotification.Alert, policy: Policy) throws -> String {
-        guard alert.status == "firing" else { return summary(alert, .resolved) }
-        if let target, !target.isAbout(alert.labels) {
-            let reason = target.reason(alert.labels)
-            logger.warning("alert about another target not acted on",
-                           metadata: ["alert.name": "\(alert.labels["alertname"] ?? "")", "alert.fingerprint": "\(alert.fingerprint ?? "")",
-                                      "reason": "\(reason)"])
-            return summary(alert, .otherTarget, reason: reason)
-        }
-        guard let rule = policy.rule(for: alert.labels) else { return summary(alert, .nothingMatched) }
-        let dryRun = forceDryRun || policy.dryRun || rule.dryRun
         let ref = AlertRef(alertname: alert.labels["alertname"] ?? "", fingerprint: alert.fingerprint ?? "", labels: alert.labels)
+        let runner: ActionRunner
+        var fleetTarget: TargetConfig?
+        switch routing {
+        case .single(let one, let target):
+            if let target, !target.isAbout(alert.labels) {
+                guard alert.status == "firing" else { return summary(alert, .resolved) }
+                let reason = target.reason(alert.labels)
+                logger.warning("alert about another target not acted on",
+                               metadata: ["alert.name": "\(ref.alertname)", "alert.fingerprint": "\(ref.fingerprint)",
+                                          "reason": "\(reason)"])
+                return summary(alert, .otherTarget, reason: reason)
+            }
+            runner = one
+        case .fleet(let fleet, let label):
+            guard let name = alert.labels[label], !name.isEmpty, let target = fleet.target(named: name),
+                  let targetRunner = target.runner else {
+                guard alert.status == "firing" else { return summary(alert, .resolved) }
+                let reason = alert.labels[label].map { $0.isEmpty ? "its \(label) label is empty" : "its \(label) label \(JSONText.quote($0)) is not a configured target" }
+                    ?? "it has no \(label) label naming a target"
+                logger.warning("alert naming no known target not acted on",
+                               metadata: ["alert.name": "\(ref.alertname)", "alert.fingerprint": "\(ref.fingerprint)",
+                                          "reason": "\(reason)"])
+                return summary(alert, .unknownTarget, reason: reason + "; nothing is done")
+            }
+            runner = targetRunner
+            fleetTarget = target.config
+        }
+        guard alert.status == "firing" else {
+            runner.releaseClaim(ref)
+            return summary(alert, .resolved)
+        }
+        guard let rule = policy.rule(for: alert.labels, target: fleetTarget) else { return summary(alert, .nothingMatched) }
+        let dryRun = forceDryRun || policy.dryRun || rule.dryRun
         let missing = rule.missingLabels(alert.labels)
         if !missing.isEmpty {
             let reason = "the alert lacks, or carries empty, the label(s) \(missing.joined(separator: ", ")) that rule "
@@ -172,22 +224,28 @@ public final class WebhookHandler: Sendable {
             logger.warning("alert not acted on", metadata: ["rule": "\(rule.name)", "alert.fingerprint": "\(ref.fingerprint)", "reason": "\(reason)"])
             return summary(alert, .notAddressable, rule: rule.name, dryRun: dryRun, reason: reason)
         }
+        if !dryRun, try !runner.claim(ref) {
+            let reason = "another pgwarden replica has claimed this alert on the server and acts on it"
+            logger.info("alert left to another replica", metadata: ["rule": "\(rule.name)", "alert.fingerprint": "\(ref.fingerprint)"])
+            return summary(alert, .otherReplica, rule: rule.name, dryRun: dryRun, reason: reason, target: runner.target)
+        }
         let (policies, forceDryRun) = (self.policies, self.forceDryRun)
         let records = try runner.run(rule: rule, selection: selection, protectedRoles: policy.protectedRoles,
                                      dryRun: dryRun, alert: ref, policyNow: { (policies.policy, forceDryRun) })
         let outcome: AlertOutcome = records.isEmpty ? .noMatchingSessions
             : records.contains { $0.result.acted } ? (dryRun ? .dryRun : .acted)
             : .nothingActedOn
-        return summary(alert, outcome, rule: rule.name, dryRun: dryRun, records: records)
+        return summary(alert, outcome, rule: rule.name, dryRun: dryRun, records: records, target: runner.target)
     }
 
     /// Counts an alert's outcome and returns its JSON summary.
     func summary(_ alert: AlertNotification.Alert, _ outcome: AlertOutcome, rule: String? = nil, dryRun: Bool = false,
-                 reason: String? = nil, records: [ActionRecord] = []) -> String {
-        runner.log.countAlert(outcome)
+                 reason: String? = nil, records: [ActionRecord] = [], target: String? = nil) -> String {
+        log.countAlert(outcome)
         var fields = ["\"alertname\":\(JSONText.quote(alert.labels["alertname"] ?? ""))",
                       "\"fingerprint\":\(JSONText.quote(alert.fingerprint ?? ""))",
                       "\"status\":\(JSONText.quote(alert.status))", "\"outcome\":\(JSONText.quote(outcome.rawValue))"]
+        if let target { fields.append("\"target\":\(JSONText.quote(target))") }
         if let rule { fields.append("\"rule\":\(JSONText.quote(rule))") }
         if let reason { fields.append("\"reason\":\(JSONText.quote(reason))") }
         fields.append("\"dry_run\":\(dryRun)")
