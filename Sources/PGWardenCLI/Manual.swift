@@ -221,7 +221,9 @@ struct ManualAction {
 
     func run(_ action: KillAction) throws {
         connection.warnIfPasswordOnCommandLine(Logger(label: "pgwarden"))
-        let killer = Killer(database: Database(settings: try choice.apply(connection.settings(environment: environment()))))
+        // A target of the fleet: take its action lock, as the fleet's replicas do.
+        let killer = Killer(database: Database(settings: try choice.apply(connection.settings(environment: environment()))),
+                            coordinatesReplicas: choice.target != nil)
         let runner = ActionRunner(killer: killer, log: ActionLog(logger: Logger(label: "pgwarden.audit")), logger: Logger(label: "pgwarden"),
                                   target: choice.target)
         let rule = Rule(name: "manual", match: AlertMatch(alertname: ""), action: action, sessions: selectors.selection.criteria,

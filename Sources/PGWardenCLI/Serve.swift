@@ -97,7 +97,7 @@ struct Serve: Subcommand {
                                       options: options, version: version, logger: targetLogger, includesProcessFamilies: false)
                 let runner = hasRules ? ActionRunner(
                     killer: Killer(database: Database(settings: webhook.actionSettings(targetSettings), ownBackends: own, budget: budget),
-                                   readsQueryText: webhook.auditQueryText),
+                                   readsQueryText: webhook.auditQueryText, coordinatesReplicas: true),
                     log: log, logger: targetLogger, target: target.name) : nil
                 return FleetTarget(config: target, scraper: scraper, runner: runner)
             }

@@ -434,7 +434,14 @@ struct KillHookTests {
         #expect(invalid.status == 1)
         #expect(invalid.output.contains(":5:"), "names the line: \(invalid.output)")
         #expect(invalid.output.contains("max_sessions_per_alert"))
-        let open = try runPGWarden(env, ["--dsn", env.dsn(), "--config.file", bad])
+        // Without credentials: a file that does not load is reported first (it may hold only
+        // targets, which need none); a file with rules needs them.
+        let unloadable = try runPGWarden(env, ["--dsn", env.dsn(), "--config.file", bad])
+        #expect(unloadable.status == 1)
+        #expect(unloadable.output.contains("max_sessions_per_alert"))
+        let good = "\(env.workDir)/good-\(uniqueSuffix()).yml"
+        try "rules:\n  - name: x\n    match: {alertname: A}\n    action: terminate\n    databases: [x]\n".write(toFile: good, atomically: true, encoding: .utf8)
+        let open = try runPGWarden(env, ["--dsn", env.dsn(), "--config.file", good])
         #expect(open.status == 2)
         #expect(open.output.contains("--webhook.allow-unauthenticated"))
         let missing = try runPGWarden(env, ["--dsn", env.dsn(), "--config.file", "/nonexistent/policy.yml", "--webhook.token-file", token])

@@ -40,7 +40,7 @@ func requestHead(_ connection: OpaquePointer, method: UnsafePointer<CChar>, url:
     let collected = Collected()
     let box = Unmanaged.passUnretained(collected).toOpaque()
     _ = MHD_get_connection_values(connection, .HEADER_KIND, collectHeader, box)
-    _ = MHD_get_connection_values(connection, .GET_ARGUMENT_KIND, collectArgument, box)
+    _ = MHD_get_connection_values_n(connection, .GET_ARGUMENT_KIND, collectArgument, box)
     var address = [CChar](repeating: 0, count: 64)
     pgw_mhd_client_address(connection, &address, address.count)
     var request = HTTPRequest(method: String(cString: method), path: String(cString: url), queryItems: collected.arguments,
@@ -76,13 +76,17 @@ private let collectHeader: MHD_KeyValueIterator = { cls, _, key, value in
     return .YES
 }
 
-/// Copies one query argument (already URL-decoded).
-private let collectArgument: MHD_KeyValueIterator = { cls, _, key, value in
+/// Copies one query argument (already URL-decoded), every byte of it: a `%00` in the URL stays
+/// in the value, so `target=db1%00x` is not read as `db1`.
+private let collectArgument: MHD_KeyValueIteratorN = { cls, _, key, keySize, value, valueSize in
     guard let cls, let key else { return .YES }
     let collected = Unmanaged<Collected>.fromOpaque(cls).takeUnretainedValue()
-    let name = String(cString: key)
+    func text(_ pointer: UnsafePointer<CChar>, _ size: Int) -> String {
+        String(decoding: UnsafeRawBufferPointer(start: pointer, count: size), as: UTF8.self)
+    }
+    let name = text(key, keySize)
     if collected.arguments[name] != nil { collected.repeatedArguments.insert(name) }
-    collected.arguments[name] = value.map { String(cString: $0) } ?? ""
+    collected.arguments[name] = value.map { text($0, valueSize) } ?? ""
     return .YES
 }
 

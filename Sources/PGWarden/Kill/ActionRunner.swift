@@ -59,6 +59,7 @@ public final class ActionRunner: Sendable {
     /// once between them: the one whose claim fails answers `other replica`, while the one holding
     /// the claim goes on answering its later notifications, as a single pgwarden would.
     public func claim(_ alert: AlertRef) throws -> Bool {
+        guard killer.coordinatesReplicas else { return true }
         let key = Self.claimKey(alert)
         return try killer.database.withConnection { connection in
             try claims.withLock { claims in
@@ -239,7 +240,7 @@ public final class ActionRunner: Sendable {
                           cancelled: [SessionRow]) -> [ActionRecord] {
         do {
             return try killer.exclusively { connection, effectsSent in
-                escalate(on: connection, effectsSent: effectsSent, rule: rule, selection: selection, protectedRoles: protectedRoles,
+                try escalate(on: connection, effectsSent: effectsSent, rule: rule, selection: selection, protectedRoles: protectedRoles,
                          dryRun: dryRun, alert: alert, cancelled: cancelled)
             }
         } catch {
@@ -251,7 +252,7 @@ public final class ActionRunner: Sendable {
     }
 
     private func escalate(on connection: PGConnection, effectsSent: () -> Void, rule: Rule, selection: Selection,
-                          protectedRoles: [String], dryRun: Bool, alert: AlertRef, cancelled: [SessionRow]) -> [ActionRecord] {
+                          protectedRoles: [String], dryRun: Bool, alert: AlertRef, cancelled: [SessionRow]) throws -> [ActionRecord] {
         func failed(_ error: any Error, _ rows: [SessionRow]) -> [ActionRecord] {
             let sent = Self.mayHaveBeenSent(error)
             logger.error(sent ? "escalation failed: whether the cancelled sessions were terminated is unknown"
@@ -259,15 +260,9 @@ public final class ActionRunner: Sendable {
                          metadata: ["rule": "\(rule.name)", "error": "\(error)"])
             return rows.map { .init(rule, alert, $0, .terminate, sent ? .unknown : .error, dryRun: false) }
         }
-        let now: [SessionRow]
-        do {
-            now = try killer.listSessions(on: connection, protectedRoles: protectedRoles)
-        } catch {
-            // Listing sends no signal: nothing was terminated.
-            logger.error("escalation failed: the sessions could not be listed; the cancelled sessions were not terminated",
-                         metadata: ["rule": "\(rule.name)", "error": "\(error)"])
-            return cancelled.map { .init(rule, alert, $0, .terminate, .error, dryRun: false) }
-        }
+        // A listing that fails is thrown: on a kept connection found dead, the whole step runs
+        // again on a new one (nothing was sent); otherwise the caller records the error.
+        let now = try killer.listSessions(on: connection, protectedRoles: protectedRoles)
         let identities = Set(cancelled.map { SessionIdentity($0) })
         let still = now.filter { identities.contains(SessionIdentity($0)) }
         let stillIdentities = Set(still.map { SessionIdentity($0) })

@@ -19,9 +19,14 @@ public final class Killer: Sendable {
     /// Whether listed sessions carry the start of their query text (--audit.query-text).
     public let readsQueryText: Bool
 
-    public init(database: Database, readsQueryText: Bool = false) {
+    /// Whether actions take the server's action lock (`exclusively`): fleet mode, where replicas
+    /// of one pgwarden may act on the same server.
+    public let coordinatesReplicas: Bool
+
+    public init(database: Database, readsQueryText: Bool = false, coordinatesReplicas: Bool = false) {
         self.database = database
         self.readsQueryText = readsQueryText
+        self.coordinatesReplicas = coordinatesReplicas
     }
 
     /// Every client backend except pgwarden's own, each marked protected when its role is one of
@@ -47,13 +52,18 @@ public final class Killer: Sendable {
     /// First key of the alert claims (see `ActionRunner.claim`): "pgwm".
     public static let claimLockKey: Int32 = 0x7067_776D
 
-    /// Runs `body` on one connection that holds the action lock from before the first statement
-    /// to after the last: replicas never interleave their lists and signals on this server. A
+    /// Runs `body` on one connection, which (when `coordinatesReplicas`) holds the action lock
+    /// from before the first statement to after the last: replicas never interleave their lists and signals on this server. A
     /// stale kept connection is replaced once, unless `body` already sent a kill statement (it
     /// calls `effectsSent`). The lock is released at the end, or by the server when the
     /// connection is lost.
     func exclusively<R: Sendable>(_ body: (PGConnection, _ effectsSent: () -> Void) throws -> R) throws -> R {
         let sent = Mutex(false)
+        guard coordinatesReplicas else {
+            return try database.withConnection(retryAllowed: { !sent.withLock { $0 } }) { connection in
+                try body(connection) { sent.withLock { $0 = true } }
+            }
+        }
         let unlocked = Mutex(true)
         defer {
             // A lock that could not be released (its statement timed out) must not outlive the
