@@ -258,6 +258,49 @@ struct FleetTests {
         #expect(Metrics(text: body).value("pg_up") == 0)
     }
 
+    /// Under --targets.max-connections the least recently used idle connection makes room; when
+    /// every connection is busy (here: one still connecting to a server that hangs), a probe
+    /// answers pg_up 0 at once instead of waiting, and says why.
+    @Test func theConnectionCapEvictsIdleConnectionsAndRefusesWhenAllAreBusy() throws {
+        let env = try TestEnvironment.load()
+        let hole = try BlackHole()
+        let config = """
+            targets:
+              - name: a
+                dsn: "\(env.dsn())"
+              - name: b
+                dsn: "\(env.dsn())"
+              - name: hanging
+                dsn: "host=127.0.0.1 port=\(hole.port) user=postgres dbname=postgres"
+            """
+        let configFile = try Self.write(env, "fleet-cap.yml", config)
+        let pgw = try PGWardenProcess(env, arguments: ["--config.file", configFile, "--targets.max-connections", "1",
+                                                       "--db.connect-timeout", "120s"])
+        defer { pgw.stop() }
+        for name in ["a", "b", "a", "b"] {
+            #expect(try pgw.scrape(path: "/probe?target=\(name)").value("pg_up") == 1, "\(name)")
+        }
+        var own = try pgw.scrape()
+        #expect(own.value("pgwarden_target_connections") == 1)
+        #expect(own.value("pgwarden_target_connections_max") == 1)
+        #expect(own.value("pgwarden_target_connections_evicted_total") == 3)
+        let done = Mutex<RawResponse?>(nil)
+        let port = pgw.port
+        Thread.detachNewThread {
+            let response = try? HTTP.get(port: port, "/probe?target=hanging")
+            done.withLock { $0 = response }
+        }
+        #expect(eventually("the hanging target holds the only place") { hole.accepted > 0 })
+        let refused = try pgw.scrape(path: "/probe?target=a")
+        #expect(refused.value("pg_up") == 0)
+        #expect(pgw.log.contains("every one is in use"))
+        own = try pgw.scrape()
+        #expect(own.value("pgwarden_target_connections_refused_total") == 1)
+        hole.close()
+        #expect(eventually("the hanging probe answers") { done.withLock { $0 } != nil })
+        #expect(try pgw.scrape(path: "/probe?target=a").value("pg_up") == 1, "the place is free again")
+    }
+
     /// Two replicas given the same notification at once: the alert's claim lets one act, the
     /// other answers `other replica`; the rule's per-alert cap holds over both.
     @Test func twoReplicasSignalEachSessionOnceAndHoldTheCap() throws {

@@ -105,12 +105,16 @@ public final class ActionRunner: Sendable {
     }
 
     /// The claim's second key: FNV-1a over the alert's fingerprint (or, without one, its labels
-    /// sorted by name), the same in every replica.
+    /// sorted by name, each name and value preceded by its length), the same in every replica.
     static func claimKey(_ alert: AlertRef) -> Int32 {
         var bytes = Array(alert.fingerprint.utf8)
         if bytes.isEmpty {
+            func field(_ text: String) -> [UInt8] {
+                let utf8 = Array(text.utf8)
+                return withUnsafeBytes(of: UInt32(utf8.count).littleEndian, Array.init) + utf8
+            }
             for name in alert.labels.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
-                bytes += Array(name.utf8) + [0] + Array(alert.labels[name]!.utf8) + [0]
+                bytes += field(name) + field(alert.labels[name]!)
             }
         }
         var hash: UInt32 = 2_166_136_261
