@@ -400,6 +400,48 @@ struct FleetTests {
         #expect(try holder.run("SELECT pg_try_advisory_lock(\(Killer.actionLockKey.0), \(Killer.actionLockKey.1))").first?[0] == "t")
     }
 
+    /// A target removed (or changed) by a reload while one of its escalations waits in the grace
+    /// period: the terminate step is withdrawn, the session survives.
+    @Test func anEscalationOfARemovedTargetIsWithdrawn() throws {
+        let fx = try AdminFixture()
+        defer { fx.cleanUp() }
+        let db = try fx.createDatabase()
+        let stubborn = try fx.connect(role: try fx.createRole(), database: db)
+        stubborn.startInBackground(KillHookTests.stubbornQuery)
+        try eventually("it runs") { try fx.state(of: stubborn.pid) == "active" }
+        let token = "token-\(uniqueSuffix())"
+        let tokenFile = try Self.write(fx.env, "token", token + "\n")
+        let config = """
+            targets:
+              - name: db1
+                dsn: "\(fx.env.dsn())"
+              - name: other
+                dsn: "\(fx.env.dsn())"
+            rules:
+              - name: long
+                match: {alertname: FleetLong}
+                action: cancel_then_terminate
+                grace_period: 10s
+                states: [active]
+                databases: [\(db)]
+            """
+        let configFile = try Self.write(fx.env, "escalation.yml", config)
+        let pgw = try PGWardenProcess(fx.env, arguments: ["--config.file", configFile, "--webhook.token-file", tokenFile])
+        defer { pgw.stop() }
+        let (_, json) = try Self.notify(pgw, token: token, [HookFixture.alert(["alertname": "FleetLong", "instance": "db1"])])
+        #expect(HookFixture.results(json)[stubborn.pid] == "success", "cancelled")
+        try config.replacingOccurrences(of: "  - name: db1\n", with: "  - name: db1-renamed\n")
+            .write(toFile: configFile, atomically: true, encoding: .utf8)
+        kill(pgw.process.processIdentifier, SIGHUP)
+        #expect(eventually("the reload is applied") { pgw.log.contains("targets reloaded") })
+        #expect(eventually("the terminate step is withdrawn", timeout: .seconds(30)) {
+            let body = (try? HTTP.request(port: pgw.port, path: "/actions", headers: ["Authorization": "Bearer \(token)"]).body) ?? ""
+            return body.contains("\"action\":\"terminate\",\"result\":\"withdrawn\"")
+        })
+        #expect(try fx.exists(stubborn.pid), "the session of the removed target survives")
+        #expect(pgw.log.contains("its target left the config file"))
+    }
+
     /// `pgwarden sessions|terminate --config.file F --target NAME` act on that target.
     @Test func manualCommandsTakeATarget() throws {
         let fx = try AdminFixture()

@@ -20,6 +20,7 @@ public final class FleetTarget: Sendable {
 
     /// Closes both connections (the target left the config file).
     func close() {
+        runner?.retire()
         scraper.database.disconnect()
         runner?.killer.database.disconnect()
     }

@@ -32,6 +32,14 @@ public final class ActionRunner: Sendable {
     /// The target's name in fleet mode: every record carries it.
     public let target: String?
     private let claims = Mutex(Claims())
+    /// Set when the runner's target leaves the fleet (or changes): pending escalations are withdrawn.
+    private let retired = Mutex(false)
+
+    /// The target left the config file or changed on a reload: escalations still waiting in
+    /// their grace period terminate nothing (result `withdrawn`).
+    public func retire() {
+        retired.withLock { $0 = true }
+    }
 
     /// The alerts this replica has claimed on the server (advisory locks held by its action
     /// connection), by second key, with when each was taken.
@@ -221,6 +229,11 @@ public final class ActionRunner: Sendable {
         let grace = scheduled.gracePeriod.milliseconds
         DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(grace))) { [self] in
             let records: [ActionRecord] = serial.withLock { _ in
+                if retired.withLock({ $0 }) {
+                    logger.warning("escalation withdrawn: its target left the config file, or changed, during the grace period",
+                                   metadata: ["rule": "\(scheduled.name)"])
+                    return cancelled.map { .init(scheduled, alert, $0, .terminate, .withdrawn, dryRun: false, refusedBy: .policyReload) }
+                }
                 let (policy, forceDryRun) = policyNow()
                 guard let rule = policy.rules.first(where: { $0.name.isExactly(scheduled.name) }),
                       rule.action == .cancelThenTerminate else {

@@ -229,9 +229,14 @@ public final class WebhookHandler: Sendable {
             logger.info("alert left to another replica", metadata: ["rule": "\(rule.name)", "alert.fingerprint": "\(ref.fingerprint)"])
             return summary(alert, .otherReplica, rule: rule.name, dryRun: dryRun, reason: reason, target: runner.target)
         }
-        let (policies, forceDryRun) = (self.policies, self.forceDryRun)
+        let (policies, forceDryRun, scope) = (self.policies, self.forceDryRun, fleetTarget)
         let records = try runner.run(rule: rule, selection: selection, protectedRoles: policy.protectedRoles,
-                                     dryRun: dryRun, alert: ref, policyNow: { (policies.policy, forceDryRun) })
+                                     dryRun: dryRun, alert: ref, policyNow: {
+                                         // In fleet mode, a rule whose scope no longer includes the target is gone for it.
+                                         var now = policies.policy
+                                         if let scope { now.rules.removeAll { !$0.applies(to: scope) } }
+                                         return (now, forceDryRun)
+                                     })
         let outcome: AlertOutcome = records.isEmpty ? .noMatchingSessions
             : records.contains { $0.result.acted } ? (dryRun ? .dryRun : .acted)
             : .nothingActedOn
