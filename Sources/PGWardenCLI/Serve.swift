@@ -86,13 +86,16 @@ struct Serve: Subcommand {
             let log = try webhook.makeLog(logger: logger)
             let budget = ConnectionBudget(limit: maxTargetConnections)
             let (hasRules, webhook, version) = (config.hasRules, self.webhook, PGWardenVersion.current)
+            // One registry of pgwarden's own backends for the whole fleet: two targets may be two
+            // databases of one server, and neither may select the other's connections. (A pid
+            // of one server equal to pgwarden's on another is then spared too: the safe side.)
+            let own = OwnBackends()
             let made = Fleet(targets: config.targets, budget: budget) { target in
                 var targetSettings = settings
                 targetSettings.dsn = target.dsn
                 targetSettings.passwordFile = target.passwordFile
                 var targetLogger = logger
                 targetLogger[metadataKey: "target"] = "\(target.name)"
-                let own = OwnBackends()
                 let scraper = Scraper(database: Database(settings: targetSettings, ownBackends: own, budget: budget),
                                       options: options, version: version, logger: targetLogger, includesProcessFamilies: false)
                 let runner = hasRules ? ActionRunner(
@@ -113,6 +116,7 @@ struct Serve: Subcommand {
                 },
                 telemetryPath: telemetryPath, version: version, fleet: true)
             routes.merge(made.routes()) { $1 }
+            if hasRules { made.startClaimSweeper() }
             logger.info("fleet mode", metadata: ["targets": "\(config.targets.count)", "config.file": "\(store.path)",
                                                  "max_connections": "\(maxTargetConnections)"])
         } else {
@@ -141,9 +145,16 @@ struct Serve: Subcommand {
         }
         var limits = web.limits
         if let fleet {
+            let count = fleet.targets.count
             // A probe waits on its own target only: enough workers that the fleet's probes, a
             // few slow or down targets among them, need not queue behind each other.
-            limits.workerThreads = max(limits.workerThreads, min(64, fleet.targets.count + 2))
+            limits.workerThreads = max(limits.workerThreads, min(64, count + 2))
+            // Notifications handle their targets side by side, but several may wait at once.
+            limits.actionThreads = max(limits.actionThreads, min(8, count))
+            // One Prometheus keeps a connection per target it probes, all from one address.
+            if !web.perIPGiven {
+                limits.maxConnectionsPerIP = min(limits.maxConnections, max(limits.maxConnectionsPerIP, 2 * count + 16))
+            }
         }
         limits.maxConnections = raiseOpenFileLimit(forConnections: limits.maxConnections + (fleet == nil ? 0 : maxTargetConnections))
             - (fleet == nil ? 0 : maxTargetConnections)

@@ -22,6 +22,9 @@ struct WebOptions {
     var configFile: String?
     var limits = HTTPLimits()
 
+    /// Whether --web.max-connections-per-ip was given (fleet mode raises the default).
+    var perIPGiven = false
+
     init(_ flags: ParsedFlags) throws(UsageError) {
         configFile = flags.value("web.config.file")
         let timeoutText = flags.value("web.request-timeout") ?? ""
@@ -33,6 +36,7 @@ struct WebOptions {
         guard (16...1_000_000).contains(total) else {
             throw UsageError("--web.max-connections \(total) must be from 16 to 1000000.")
         }
+        perIPGiven = flags.isGiven("web.max-connections-per-ip")
         let perIP = try flags.integer("web.max-connections-per-ip") ?? limits.maxConnectionsPerIP
         guard (1...total).contains(perIP) else {
             throw UsageError("--web.max-connections-per-ip \(perIP) must be from 1 to --web.max-connections (\(total)).")

@@ -102,6 +102,10 @@ struct WebhookOptions {
             throw UsageError("--target.name names the one server of --dsn; with targets in --config.file each target's name "
                 + "is its identity, so remove --target.name.")
         }
+        if let clash = config.targets.first(where: { $0.labels[targetLabel] != nil }) {
+            throw UsageError("target \(clash.name) in --config.file sets the label \(targetLabel), which is --webhook.target-label: "
+                + "/targets would give its series another target's name; remove the label or choose another --webhook.target-label.")
+        }
         if config.targets.isEmpty && target == nil && targetLabelGiven {
             throw UsageError("--webhook.target-label only has an effect with --target.name (or targets in --config.file); give both or neither.")
         }

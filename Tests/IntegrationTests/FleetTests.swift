@@ -389,7 +389,7 @@ struct FleetTests {
         let alert = HookFixture.alert(["alertname": "LockIdle", "instance": "db1"])
         let refused = try Self.post(port: pgw.port, token: token, Self.payload([alert]))
         #expect(refused.status == 503)
-        #expect(refused.body.contains("another pgwarden is acting on this server"))
+        #expect(refused.body.contains("another pgwarden is acting on target \"db1\""))
         #expect(try fx.exists(sessions[0].pid))
         try holder.run("SELECT pg_advisory_unlock(\(Killer.actionLockKey.0), \(Killer.actionLockKey.1))")
         let (retried, after) = try Self.notify(pgw, token: token, [alert])
@@ -440,6 +440,80 @@ struct FleetTests {
         })
         #expect(try fx.exists(stubborn.pid), "the session of the removed target survives")
         #expect(pgw.log.contains("its target left the config file"))
+    }
+
+    /// One notification about a target that is down and one that is up: the healthy target's
+    /// alert is handled, the notification is answered 503 for the other, and Alertmanager's retry
+    /// does not act on the healthy target's alert a second time.
+    @Test func aDownTargetDoesNotHoldUpAnotherTargetsAlerts() throws {
+        let fx = try AdminFixture()
+        defer { fx.cleanUp() }
+        let (db, sessions) = try fx.idleInTransactionSessions(2)
+        let token = "token-\(uniqueSuffix())"
+        let tokenFile = try Self.write(fx.env, "token", token + "\n")
+        let config = """
+            targets:
+              - name: down
+                dsn: "host=127.0.0.1 port=1 user=postgres dbname=postgres"
+              - name: up
+                dsn: "\(fx.env.dsn())"
+            rules:
+              - name: idle
+                match: {alertname: MixedIdle}
+                action: terminate
+                states: [idle in transaction]
+                databases: [\(db)]
+                max_sessions_per_alert: 1
+            """
+        let configFile = try Self.write(fx.env, "mixed.yml", config)
+        let pgw = try PGWardenProcess(fx.env, arguments: ["--config.file", configFile, "--webhook.token-file", tokenFile])
+        defer { pgw.stop() }
+        let body = try Self.payload([HookFixture.alert(["alertname": "MixedIdle", "instance": "down"]),
+                                     HookFixture.alert(["alertname": "MixedIdle", "instance": "up"])])
+        let first = try Self.post(port: pgw.port, token: token, body)
+        #expect(first.status == 503)
+        #expect(first.body.contains("target \"down\" cannot be reached"))
+        #expect(sessions.filter { $0.wasTerminated() }.count == 1, "the healthy target's alert acted (cap 1)")
+        let retry = try Self.post(port: pgw.port, token: token, body)
+        #expect(retry.status == 503, "the down target still fails")
+        #expect(sessions.filter { $0.wasTerminated() }.count == 1, "the retry did not act on the healthy target's alert again")
+        #expect(try pgw.scrape().value("pgwarden_webhook_alerts_total", ["outcome": "duplicate"]) == 1)
+    }
+
+    /// Two targets that are two databases of one server: a rule acting on one never selects
+    /// pgwarden's own connections for the other.
+    @Test func twoTargetsOnOneServerSpareEachOthersConnections() throws {
+        let fx = try AdminFixture()
+        defer { fx.cleanUp() }
+        let db = try fx.createDatabase()
+        let token = "token-\(uniqueSuffix())"
+        let tokenFile = try Self.write(fx.env, "token", token + "\n")
+        let config = """
+            targets:
+              - name: a
+                dsn: "\(fx.env.dsn(database: db))"
+              - name: b
+                dsn: "\(fx.env.dsn(database: db))"
+            rules:
+              - name: idle
+                match: {alertname: SharedIdle}
+                action: terminate
+                states: [idle]
+                databases: [\(db)]
+                allow_superuser: true
+            """
+        let configFile = try Self.write(fx.env, "shared.yml", config)
+        let pgw = try PGWardenProcess(fx.env, arguments: ["--config.file", configFile, "--webhook.token-file", tokenFile])
+        defer { pgw.stop() }
+        // a's scrape and action connections, both idle in the database.
+        #expect(try pgw.scrape(path: "/probe?target=a").value("pg_up") == 1)
+        let (_, first) = try Self.notify(pgw, token: token, [HookFixture.alert(["alertname": "SharedIdle", "instance": "a"])])
+        #expect(HookFixture.outcome(first) == "no matching sessions")
+        let own = try fx.admin.run("SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'pgwarden'", [db])
+        #expect(own.first?[0] == "2", "a's two connections are there")
+        let (_, second) = try Self.notify(pgw, token: token, [HookFixture.alert(["alertname": "SharedIdle", "instance": "b"])])
+        #expect(HookFixture.outcome(second) == "no matching sessions", "b's rule never selects a's connections")
+        #expect(try pgw.scrape(path: "/probe?target=a").value("pgwarden_scrape_errors_total") == 0)
     }
 
     /// `pgwarden sessions|terminate --config.file F --target NAME` act on that target.

@@ -42,6 +42,23 @@ public struct TargetConfig: Sendable, Equatable {
         ("a"..."z").contains(s) || ("A"..."Z").contains(s) || ("0"..."9").contains(s) || s == "." || s == "_" || s == "-" || s == ":"
     }
 
+    /// Why a target's DSN does not name exactly one server, or nil when it does: a target is one
+    /// server, and its scrape and action connections (and every replica's) must all reach that
+    /// one. Without host, hostaddr or service, libpq would follow PGHOST or the local socket of
+    /// wherever pgwarden runs; with several hosts, each connection could land on another.
+    static func endpointProblem(_ values: [String: String]) -> String? {
+        let host = values["host"] ?? "", hostaddr = values["hostaddr"] ?? "", service = values["service"] ?? ""
+        if host.isEmpty && hostaddr.isEmpty && service.isEmpty {
+            return "names no server: give host= (or hostaddr=, or service=) in the DSN, so the target does not depend on "
+                + "PGHOST or on where pgwarden runs"
+        }
+        if host.contains(",") || hostaddr.contains(",") || (values["port"] ?? "").contains(",") {
+            return "lists several hosts; a target is one server (its scrapes, actions and replicas must all reach the same one): "
+                + "make one target per host"
+        }
+        return nil
+    }
+
     /// Label names a target may not set: Prometheus reserves `__` names, and `instance` and `job`
     /// are set by the scrape configuration (the relabelling sets `instance` to the target's name).
     static func labelNameProblem(_ name: String) -> String? {
@@ -85,6 +102,9 @@ extension PolicyLoader {
                 throw fields.error("dsn", fields.node("dsn"), "contains NUL, which a connection string cannot hold")
             }
             if let problem = PGConnection.dsnProblem(dsn) {
+                throw fields.error("dsn", fields.node("dsn"), problem)
+            }
+            if let problem = TargetConfig.endpointProblem(PGConnection.dsnValues(dsn) ?? [:]) {
                 throw fields.error("dsn", fields.node("dsn"), problem)
             }
             var target = TargetConfig(name: name, dsn: dsn)

@@ -1,3 +1,4 @@
+import Dispatch
 import Logging
 import Synchronization
 
@@ -21,8 +22,7 @@ public final class FleetTarget: Sendable {
     /// Closes both connections (the target left the config file).
     func close() {
         runner?.retire()
-        scraper.database.disconnect()
-        runner?.killer.database.disconnect()
+        scraper.database.retire()
     }
 }
 
@@ -32,52 +32,79 @@ public final class Fleet: Sendable {
     public typealias Factory = @Sendable (TargetConfig) -> FleetTarget
 
     private let factory: Factory
-    private let state: Mutex<[FleetTarget]>
+    private let state: Mutex<Targets>
+    private let sweeper = Mutex<SweeperBox?>(nil)
     public let budget: ConnectionBudget
+
+    /// The targets in file order, and by name (the UTF-8 bytes: names are compared byte for byte).
+    struct Targets {
+        var list: [FleetTarget]
+        var byName: [[UInt8]: FleetTarget]
+        init(_ list: [FleetTarget]) {
+            self.list = list
+            byName = Dictionary(list.map { (Array($0.name.utf8), $0) }, uniquingKeysWith: { a, _ in a })
+        }
+    }
 
     public init(targets: [TargetConfig], budget: ConnectionBudget, factory: @escaping Factory) {
         self.factory = factory
         self.budget = budget
-        self.state = Mutex(targets.map(factory))
+        self.state = Mutex(Targets(targets.map(factory)))
     }
 
     /// The targets in file order.
-    public var targets: [FleetTarget] { state.withLock { $0 } }
+    public var targets: [FleetTarget] { state.withLock { $0.list } }
 
     /// The target with this name, byte for byte.
     public func target(named name: String) -> FleetTarget? {
-        state.withLock { $0.first { $0.name.isExactly(name) } }
+        let key = Array(name.utf8)
+        return state.withLock { $0.byName[key] }
     }
 
-    /// Takes a reloaded target list: a target whose configuration is unchanged keeps its
-    /// connections, scrape state and escalations; a changed one is built anew; a removed one is
-    /// closed (an escalation it had pending still runs, on its own connection).
+    /// Takes a reloaded target list. A target whose server is unchanged (same `dsn` and
+    /// `password_file`) keeps its connections, scrape state, claims, rate limits and pending
+    /// escalations, with its new labels; one whose server changed is built anew; a removed or
+    /// changed one is retired: its connections close for good and its pending escalations are
+    /// withdrawn.
     public func update(_ configs: [TargetConfig], logger: Logger) {
-        let (added, changed, removed): ([String], [String], [FleetTarget]) = state.withLock { current in
-            let old = Dictionary(current.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let (added, changed, retired): ([String], [String], [FleetTarget]) = state.withLock { current in
+            let old = Dictionary(current.list.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
             var next: [FleetTarget] = []
             var added: [String] = [], changed: [String] = []
+            var kept = Set<ObjectIdentifier>()
             for config in configs {
-                if let kept = old[config.name], kept.config == config {
-                    next.append(kept)
+                if let previous = old[config.name], previous.config.dsn == config.dsn,
+                   previous.config.passwordFile == config.passwordFile {
+                    kept.insert(ObjectIdentifier(previous))
+                    next.append(previous.config == config ? previous
+                                : FleetTarget(config: config, scraper: previous.scraper, runner: previous.runner))
                 } else {
                     (old[config.name] == nil ? { added.append(config.name) } : { changed.append(config.name) })()
                     next.append(factory(config))
                 }
             }
-            let keptIDs = Set(next.map(ObjectIdentifier.init))
-            let removed = current.filter { !keptIDs.contains(ObjectIdentifier($0)) }
-            current = next
-            return (added, changed, removed)
+            let retired = current.list.filter { !kept.contains(ObjectIdentifier($0)) }
+            current = Targets(next)
+            return (added, changed, retired)
         }
-        for target in removed { target.close() }
-        if !added.isEmpty || !changed.isEmpty || !removed.isEmpty {
-            logger.info("targets reloaded", metadata: [
-                "targets": "\(configs.count)", "added": "\(added.joined(separator: ","))",
-                "changed": "\(changed.joined(separator: ","))",
-                "removed": "\(removed.map(\.name).filter { n in !configs.contains { $0.name == n } }.joined(separator: ","))",
-            ])
+        for target in retired { target.close() }
+        let removed = retired.map(\.name).filter { n in !configs.contains { $0.name == n } }
+        logger.info("targets reloaded", metadata: [
+            "targets": "\(configs.count)", "added": "\(added.joined(separator: ","))",
+            "changed": "\(changed.joined(separator: ","))", "removed": "\(removed.joined(separator: ","))",
+        ])
+    }
+
+    /// Every 30 seconds, each target's runner releases its alert claims older than
+    /// `ActionRunner.claimRetention` (a timer for the life of the process).
+    public func startClaimSweeper() {
+        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue.global())
+        timer.schedule(deadline: .now() + .seconds(30), repeating: .seconds(30))
+        timer.setEventHandler { [self] in
+            for target in targets { target.runner?.releaseExpiredClaims() }
         }
+        timer.resume()
+        sweeper.withLock { $0 = SweeperBox(timer) }
     }
 
     /// `GET /probe?target=NAME` and `GET /targets`.
@@ -85,7 +112,7 @@ public final class Fleet: Sendable {
         let readOnly: Set<String> = ["GET", "HEAD"]
         return [
             "/probe": Route(methods: readOnly) { [self] request in probe(request) },
-            "/targets": Route(methods: readOnly, lane: .inline) { [self] _ in
+            "/targets": Route(methods: readOnly) { [self] _ in
                 HTTPResponse(status: 200, contentType: "application/json", text: serviceDiscovery())
             },
         ]
@@ -100,7 +127,15 @@ public final class Fleet: Sendable {
             return .error(400, "no target: ask for /probe?target=NAME, with a name from /targets")
         }
         guard let target = target(named: name) else {
-            let shown = JSONText.quote(String(name.prefix(200)))
+            // At most 200 bytes of the name echoed back (cut at a scalar boundary).
+            var shownScalars = String.UnicodeScalarView()
+            var bytes = 0
+            for scalar in name.unicodeScalars {
+                bytes += String(scalar).utf8.count
+                if bytes > 200 { break }
+                shownScalars.append(scalar)
+            }
+            let shown = JSONText.quote(String(shownScalars))
             return .error(400, "unknown target \(shown): it is not in the targets of --config.file; /targets lists them")
         }
         return HTTPResponse(status: 200, contentType: TextFormat.contentType, text: target.scraper.scrape().body)
@@ -135,4 +170,11 @@ public final class Fleet: Sendable {
                          samples: [Sample(Double(counts.refused))]),
         ]
     }
+}
+
+/// Keeps the claim sweeper's timer alive.
+struct SweeperBox: @unchecked Sendable {
+    // @unchecked: the timer source is only kept, never touched again.
+    let timer: any DispatchSourceTimer
+    init(_ timer: any DispatchSourceTimer) { self.timer = timer }
 }

@@ -39,6 +39,7 @@ public final class ActionRunner: Sendable {
     /// their grace period terminate nothing (result `withdrawn`).
     public func retire() {
         retired.withLock { $0 = true }
+        killer.database.retire()
     }
 
     /// The alerts this replica has claimed on the server (advisory locks held by its action
@@ -48,8 +49,9 @@ public final class ActionRunner: Sendable {
         var held: [Int32: ContinuousClock.Instant] = [:]
     }
 
-    /// How long a claim is kept when no resolved notification releases it.
-    public static let claimRetention: Duration = .seconds(3600)
+    /// How long a claim is kept when no resolved notification releases it: longer than the spread
+    /// of one notification's deliveries to the replicas, shorter than a blocked alert may wait.
+    public static let claimRetention: Duration = .seconds(300)
     /// Most claims held at once; past it the oldest is released.
     public static let maxClaims = 1000
 
@@ -60,48 +62,74 @@ public final class ActionRunner: Sendable {
         self.target = target
     }
 
-    /// Claims `alert` on the server for this pgwarden: true when no other replica holds it. A
-    /// claim is a session-level advisory lock (`Killer.claimLockKey`, a 32-bit hash of the
-    /// alert's fingerprint) held by this pgwarden's action connection until the alert resolves,
-    /// an hour passes, or the connection ends. Two replicas given the same notification act on it
-    /// once between them: the one whose claim fails answers `other replica`, while the one holding
-    /// the claim goes on answering its later notifications, as a single pgwarden would.
-    public func claim(_ alert: AlertRef) throws -> Bool {
-        guard killer.coordinatesReplicas else { return true }
+    /// Claims `alert` on the server for this pgwarden, on `connection` (the action connection,
+    /// already holding the action lock): true when no other replica holds it. A claim is a
+    /// session-level advisory lock (`Killer.claimLockKey`, a 32-bit hash of the alert's
+    /// fingerprint) held by the action connection until the alert resolves, `claimRetention`
+    /// passes, or the connection ends; while it holds claims the connection is never evicted.
+    /// Two replicas given the same notification act on it once between them: the one whose claim
+    /// fails answers `other replica`, while the one holding the claim goes on answering its later
+    /// notifications, as a single pgwarden would.
+    func claim(_ alert: AlertRef, on connection: PGConnection) throws -> Bool {
         let key = Self.claimKey(alert)
-        return try killer.database.withConnection { connection in
-            try claims.withLock { claims in
-                if claims.connection != connection.serial { claims = Claims(connection: connection.serial) }
-                let now = ContinuousClock.now
-                var stale = claims.held.filter { now - $0.value > Self.claimRetention }.map(\.key)
-                if claims.held.count - stale.count >= Self.maxClaims, let oldest = claims.held.min(by: { $0.value < $1.value }) {
-                    stale.append(oldest.key)
-                }
-                for old in Set(stale) where old != key {
-                    try unlockClaim(old, on: connection)
-                    claims.held[old] = nil
-                }
-                if claims.held[key] != nil { return true }
+        return try claims.withLock { claims in
+            if claims.connection != connection.serial { claims = Claims(connection: connection.serial) }
+            let now = ContinuousClock.now
+            var stale = claims.held.filter { now - $0.value > Self.claimRetention && $0.key != key }.map(\.key)
+            if claims.held[key] == nil, claims.held.count - stale.count >= Self.maxClaims,
+               let oldest = claims.held.filter({ !stale.contains($0.key) }).min(by: { $0.value < $1.value }) {
+                stale.append(oldest.key)
+            }
+            for old in stale {
+                try unlockClaim(old, on: connection)
+                claims.held[old] = nil
+            }
+            if claims.held[key] == nil {
                 let result = try connection.executePrepared(
                     name: "pgwarden_claim", sql: "SELECT pg_try_advisory_lock($1::int4, $2::int4)",
                     params: [String(Killer.claimLockKey), String(key)], timeout: killer.database.settings.queryTimeout)
-                let taken = result.last?.rows.first?[0] == "t"
-                if taken { claims.held[key] = now }
-                return taken
+                guard result.last?.rows.first?[0] == "t" else {
+                    killer.database.pin(!claims.held.isEmpty)
+                    return false
+                }
             }
+            claims.held[key] = now
+            killer.database.pin(true)
+            return true
         }
     }
 
     /// Releases this pgwarden's claim on `alert`, if it holds one (its resolved notification).
     public func releaseClaim(_ alert: AlertRef) {
         let key = Self.claimKey(alert)
-        // Without a claim, no round trip (and no connection opened for nothing).
-        guard claims.withLock({ $0.held[key] != nil }) else { return }
+        release { $0 == key }
+    }
+
+    /// Releases the claims older than `claimRetention` (the fleet's sweeper calls it), so a
+    /// replica that stopped answering its notifications cannot hold an alert for long.
+    public func releaseExpiredClaims() {
+        let now = ContinuousClock.now
+        let expired = claims.withLock { c in Set(c.held.filter { now - $0.value > Self.claimRetention }.map(\.key)) }
+        guard !expired.isEmpty else { return }
+        release { expired.contains($0) }
+    }
+
+    /// Unlocks the held claims whose key `which` picks. Without such a claim, no round trip
+    /// (and no connection opened for nothing).
+    private func release(_ which: (Int32) -> Bool) {
+        guard claims.withLock({ $0.held.keys.contains(where: which) }) else { return }
         _ = try? killer.database.withConnection { connection in
             try claims.withLock { claims in
-                guard claims.connection == connection.serial, claims.held[key] != nil else { return }
-                try unlockClaim(key, on: connection)
-                claims.held[key] = nil
+                guard claims.connection == connection.serial else {
+                    claims = Claims(connection: connection.serial)
+                    killer.database.pin(false)
+                    return
+                }
+                for key in claims.held.keys where which(key) {
+                    try unlockClaim(key, on: connection)
+                    claims.held[key] = nil
+                }
+                killer.database.pin(!claims.held.isEmpty)
             }
         }
     }
@@ -151,6 +179,9 @@ public final class ActionRunner: Sendable {
         let (records, cancelled, failure) = try serial.withLock { _ -> ([ActionRecord], [SessionRow], (any Error)?) in
           try killer.exclusively { connection, effectsSent -> SameThread<([ActionRecord], [SessionRow], (any Error)?)> in
             SameThread(try {
+            if killer.coordinatesReplicas && !dryRun && !alert.alertname.isEmpty {
+                guard try claim(alert, on: connection) else { throw OtherReplica() }
+            }
             let rows = try killer.listSessions(on: connection, protectedRoles: protectedRoles)
             let budget = limiter.remaining(rule: rule.name, limit: rule.maxSessionsPerMinute)
             let plan = Planner.plan(rule: rule, selection: selection, protectedRoles: protectedRoles, rows: rows, budget: budget)
@@ -352,4 +383,11 @@ extension ActionRecord {
 struct SameThread<Value>: @unchecked Sendable {
     var value: Value
     init(_ value: Value) { self.value = value }
+}
+
+/// Another pgwarden replica holds the alert's claim on this target (see `ActionRunner.claim`):
+/// this one does nothing.
+public struct OtherReplica: Error, Sendable, CustomStringConvertible {
+    public init() {}
+    public var description: String { "another pgwarden replica has claimed this alert on the server and acts on it" }
 }

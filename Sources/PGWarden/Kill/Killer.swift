@@ -73,8 +73,15 @@ public final class Killer: Sendable {
         return try database.withConnection(retryAllowed: { !sent.withLock { $0 } }) { connection in
             let timeout = database.settings.queryTimeout
             let key = Self.actionLockKey
-            _ = try connection.executePrepared(name: "pgwarden_lock", sql: "SELECT pg_advisory_lock($1::int4, $2::int4)",
-                                               params: [String(key.0), String(key.1)], timeout: timeout)
+            do {
+                _ = try connection.executePrepared(name: "pgwarden_lock", sql: "SELECT pg_advisory_lock($1::int4, $2::int4)",
+                                                   params: [String(key.0), String(key.1)], timeout: timeout)
+            } catch var error as PostgresError where error.sqlState == "57014" {
+                // statement_timeout ended the wait (a lock_timeout at or above it, or 0): the same
+                // situation as lock_not_available, and answered the same way.
+                error.sqlState = "55P03"
+                throw error
+            }
             unlocked.withLock { $0 = false }
             defer {
                 if (try? unlock(connection)) != nil { unlocked.withLock { $0 = true } }
@@ -96,14 +103,12 @@ public final class Killer: Sendable {
     /// targets may have been signalled already, and the caller reports them as unknown.
     public func signal(_ action: KillAction, targets: [SessionRow], selection: Selection,
                        protectedRoles: [String]) throws -> [Int32: SignalOutcome] {
-        guard !targets.isEmpty else { return [:] }
-        let (sql, params) = Self.statement(action, targets: targets, selection: selection, protectedRoles: protectedRoles,
-                                           ownBackends: database.ownBackends.all)
-        let result = try database.execute(sql, params: params, retryingStale: false).last ?? QueryResult(columns: [], rows: [])
-        return Self.outcomes(result)
+        try database.withConnection(retryingStale: false) {
+            try signal(on: $0, action, targets: targets, selection: selection, protectedRoles: protectedRoles)
+        }
     }
 
-    /// `signal` on a connection the caller holds (inside `exclusively`); never retried.
+    /// The same, on a connection the caller holds (inside `exclusively`).
     func signal(on connection: PGConnection, _ action: KillAction, targets: [SessionRow], selection: Selection,
                 protectedRoles: [String]) throws -> [Int32: SignalOutcome] {
         guard !targets.isEmpty else { return [:] }

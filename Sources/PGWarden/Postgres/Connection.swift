@@ -94,6 +94,25 @@ public final class PGConnection: @unchecked Sendable {
         }
     }
 
+    /// The keywords the DSN sets (host, port, dbname, …), as libpq parses it; nil when libpq
+    /// cannot parse it. A DSN that is neither key=value nor a URI is a database name.
+    public static func dsnValues(_ dsn: String) -> [String: String]? {
+        guard dsn.contains("=") || dsn.hasPrefix("postgresql://") || dsn.hasPrefix("postgres://") else { return ["dbname": dsn] }
+        var error: UnsafeMutablePointer<CChar>?
+        guard let options = PQconninfoParse(dsn, &error) else {
+            if let error { PQfreemem(error) }
+            return nil
+        }
+        defer { PQconninfoFree(options) }
+        var values: [String: String] = [:]
+        var option = options
+        while let keyword = option.pointee.keyword {
+            if let value = option.pointee.val { values[String(cString: keyword)] = String(cString: value) }
+            option += 1
+        }
+        return values
+    }
+
     /// The DSN's password, if any, after checking that libpq can parse the DSN. A DSN that is
     /// neither key=value nor a URI is a database name, as libpq reads it, and is not checked.
     static func checkedPassword(_ dsn: String) throws -> String? {

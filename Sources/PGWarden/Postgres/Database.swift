@@ -42,6 +42,11 @@ public final class Database: Sendable {
     private let connection = Mutex<PGConnection?>(nil)
     /// The fleet's cap on open connections, when there is one.
     let budget: ConnectionBudget?
+    /// Set when the database's target left the fleet: it never connects again.
+    private let retired = Mutex(false)
+    /// Set while the connection holds session state that must not be lost to an eviction (the
+    /// alert claims of a fleet target's action connection).
+    private let pinned = Mutex(false)
 
     public init(settings: ConnectionSettings, ownBackends: OwnBackends = OwnBackends(), budget: ConnectionBudget? = nil) {
         self.settings = settings
@@ -68,6 +73,11 @@ public final class Database: Sendable {
                     current = nil
                     ownBackends.set(nil, for: ObjectIdentifier(self))
                     reused = false
+                    if retired.withLock({ $0 }) {
+                        var error = PostgresError(.connectionFailed, message: "this target left the config file at a reload; nothing is sent to it")
+                        error.whileConnecting = true
+                        throw error
+                    }
                     let opened: PGConnection
                     var admitted = false
                     do {
@@ -119,27 +129,37 @@ public final class Database: Sendable {
 
     /// Closes the connection, if any (on shutdown, or to force a reconnect).
     public func disconnect() {
-        let had = connection.withLock { current -> Bool in
-            defer { current = nil }
-            return current != nil
-        }
-        if had { budget?.release(self) }
-        ownBackends.set(nil, for: ObjectIdentifier(self))
-    }
-
-    /// Closes the connection if no caller is using it; true when it closed one (the budget's
-    /// eviction of the least recently used idle connection).
-    func closeIfIdle() -> Bool {
-        let closed = connection.withLockIfAvailable { current -> Bool in
-            guard current != nil else { return false }
+        // The budget's place and the own-backend entry go with the connection, under its lock:
+        // a caller connecting right after must not lose its new place or pid to a late update.
+        connection.withLock { current in
+            if current != nil { budget?.release(self) }
             current = nil
-            return true
-        } ?? false
-        if closed {
-            budget?.release(self)
             ownBackends.set(nil, for: ObjectIdentifier(self))
         }
-        return closed
+    }
+
+    /// Closes the connection and never connects again (the target left the fleet).
+    public func retire() {
+        retired.withLock { $0 = true }
+        disconnect()
+    }
+
+    /// Keeps the connection from eviction while `value` holds (see `pinned`).
+    func pin(_ value: Bool) {
+        pinned.withLock { $0 = value }
+    }
+
+    /// Closes the connection if no caller is using it and nothing pins it; true when it closed
+    /// one (the budget's eviction of the least recently used idle connection).
+    func closeIfIdle() -> Bool {
+        guard !pinned.withLock({ $0 }) else { return false }
+        return connection.withLockIfAvailable { current -> Bool in
+            guard current != nil else { return false }
+            current = nil
+            budget?.release(self)
+            ownBackends.set(nil, for: ObjectIdentifier(self))
+            return true
+        } ?? false
     }
 
     private func connect() throws -> PGConnection {
@@ -153,19 +173,26 @@ public final class Database: Sendable {
         }
         return try PGConnection.connect(
             dsn: settings.dsn,
-            defaults: [("application_name", settings.applicationName)],
+            // TCP keepalives on the client side (the DSN may set its own): a server that vanished
+            // without closing the connection is noticed in about a minute, not hours.
+            defaults: [("application_name", settings.applicationName), ("keepalives_idle", "30"),
+                       ("keepalives_interval", "10"), ("keepalives_count", "3")],
             overrides: overrides,
             timeout: settings.connectTimeout)
     }
 
     /// The session settings pgwarden relies on, whatever the role, database or server set:
-    /// its timeouts, and how dates and numbers are written (ISO dates in UTC, floats with every
+    /// its timeouts, TCP keepalives on its own backend (the server drops the session of a
+    /// pgwarden that vanished within about a minute, with any advisory locks it held), and how
+    /// dates and numbers are written (ISO dates in UTC, floats with every
     /// digit), so that no text pgwarden reads back depends on DateStyle, TimeZone or
     /// extra_float_digits. Only pgwarden's own session changes.
     static let sessionSettingsSQL = """
         SELECT set_config('statement_timeout', $1, false), set_config('lock_timeout', $2, false), \
         set_config('DateStyle', 'ISO, YMD', false), set_config('TimeZone', 'UTC', false), \
-        set_config('IntervalStyle', 'postgres', false), set_config('extra_float_digits', '1', false)
+        set_config('IntervalStyle', 'postgres', false), set_config('extra_float_digits', '1', false), \
+        set_config('tcp_keepalives_idle', '30', false), set_config('tcp_keepalives_interval', '10', false), \
+        set_config('tcp_keepalives_count', '3', false)
         """
 
     /// Applies `sessionSettingsSQL` (and the heap warm-up when asked for) to a new connection.
