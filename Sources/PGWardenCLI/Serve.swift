@@ -15,6 +15,8 @@ struct Serve: Subcommand {
             .value("web.telemetry-path", "path", help: "Path under which to expose metrics.", default: "/metrics"),
             .toggle("collector.application-name",
                     help: "Add an application_name label to the session families (unbounded cardinality: opt in only if your applications set few names)."),
+            .toggle("collector.wait-event",
+                    help: "Add a wait_event label to pg_sessions_waiting (a few hundred possible values, against about ten wait_event_types)."),
             .toggle("db.warm-backend-heap",
                     help: "After connecting, have each of pgwarden's backends allocate and free one block of 4-31 MiB once, so glibc in the backend keeps its heap between scrapes (less server CPU per scrape at thousands of sessions, 3-5 MB more resident per backend). Changes the monitored server's behaviour: opt in."),
         ] + WebOptions.flags + ConnectionOptions.flags + LoggingOptions.flags + WebhookOptions.flags)
@@ -22,6 +24,7 @@ struct Serve: Subcommand {
     var listenAddress: String
     var telemetryPath: String
     var applicationNameLabel: Bool
+    var waitEventLabel: Bool
     var warmBackendHeap: Bool
     var connection: ConnectionOptions
     var logging: LoggingOptions
@@ -32,6 +35,7 @@ struct Serve: Subcommand {
         listenAddress = flags.value("web.listen-address") ?? ""
         telemetryPath = flags.value("web.telemetry-path") ?? ""
         applicationNameLabel = flags.isSet("collector.application-name")
+        waitEventLabel = flags.isSet("collector.wait-event")
         warmBackendHeap = flags.isSet("db.warm-backend-heap")
         connection = try ConnectionOptions(flags)
         logging = try LoggingOptions(flags)
@@ -83,7 +87,8 @@ struct Serve: Subcommand {
         }
         let hooks = try webhook.makeHandler(settings: settings, ownBackends: ownBackends, logger: logger)
         let serving = ServerHolder()
-        let scraper = Scraper(database: database, options: CollectorOptions(includeApplicationName: applicationNameLabel),
+        let scraper = Scraper(database: database, options: CollectorOptions(includeApplicationName: applicationNameLabel,
+                                                                            includeWaitEvent: waitEventLabel),
                               version: PGWardenVersion.current, logger: logger,
                               extraFamilies: {
                                   (hooks.map { $0.runner.log.families() + $0.policies.families() } ?? [])
