@@ -26,6 +26,8 @@ public struct RoleSettingsCollector: Collector {
     public func sql(serverVersion: Int, options: CollectorOptions) -> String {
         // Branches differ only in the settings the version has (14: idle_session_timeout,
         // 17: transaction_timeout). setdatabase/setrole 0 mean every database/role: no name, ''.
+        // An entry whose database or role is gone (dropped while the scrape ran) is left out: its
+        // '' would be the "every" row's label, and two series with the same labels break the scrape.
         // The stored name is the setting's canonical spelling (GUCArrayAdd), the value the text
         // given to SET; pgwarden converts it (`seconds(fromSettingValue:)`).
         let names = Self.settings.filter { serverVersion >= $0.since }.map { "'\($0.name)'" }.joined(separator: ", ")
@@ -34,7 +36,8 @@ public struct RoleSettingsCollector: Collector {
             SELECT setdatabase, setrole, split_part(c, '=', 1) AS name, substr(c, strpos(c, '=') + 1) AS value \
             FROM pg_db_role_setting, unnest(setconfig) AS c) AS s \
             LEFT JOIN pg_database d ON d.oid = s.setdatabase LEFT JOIN pg_roles r ON r.oid = s.setrole \
-            WHERE s.name IN (\(names)) ORDER BY 1
+            WHERE s.name IN (\(names)) AND (s.setdatabase = 0 OR d.oid IS NOT NULL) AND (s.setrole = 0 OR r.oid IS NOT NULL) \
+            ORDER BY 1
             """
     }
 
