@@ -61,7 +61,7 @@ remediation_labels() {
   python3 - "${rule_files[@]}" <<'PY'
 import re, sys
 want = {"PostgresIdleInTransactionTooLong", "PostgresLongRunningQuery", "PostgresSessionsBlockedTooLong",
-        "PostgresRoleOverConnectionLimit", "PostgresNologinRoleSessions"}
+        "PostgresRoleOverConnectionLimit", "PostgresNologinRoleSessions", "PostgresPreparedTransactionTooOld"}
 seen, bad = set(), []
 for path in sys.argv[1:]:
     text = open(path).read()
@@ -174,7 +174,12 @@ metrics = {
     "pg_blocked_sessions": DU, "pg_blocked_wait_max_seconds": DU, "pg_blocking_sessions": DU,
     "pg_max_connections": set(), "pg_superuser_reserved_connections": set(), "pg_reserved_connections": set(),
     "pg_setting_idle_in_transaction_session_timeout_seconds": set(), "pg_setting_idle_session_timeout_seconds": set(),
-    "pg_setting_statement_timeout_seconds": set(),
+    "pg_setting_statement_timeout_seconds": set(), "pg_setting_transaction_timeout_seconds": set(),
+    "pg_prepared_transactions": D, "pg_prepared_transaction_age_max_seconds": D,
+    "pg_xmin_horizon_age_xids": set(), "pg_session_xmin_age_max_xids": DU,
+    "pg_role_setting_seconds": DU, "pg_session_backend_age_max_seconds": DU, "pg_sessions_waiting": DU,
+    "pg_database_sessions_killed_total": D, "pg_database_sessions_abandoned_total": D,
+    "pg_database_sessions_fatal_total": D,
     "pgwarden_scrape_duration_seconds": set(), "pgwarden_scrape_errors_total": set(), "pgwarden_build_info": set(),
     "pgwarden_actions_total": set(), "pgwarden_webhook_requests_total": set(),
     "pgwarden_last_action_timestamp_seconds": set(),

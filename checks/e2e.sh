@@ -16,8 +16,9 @@
 # example's protected_roles) sit idle in a transaction. Asserts that the alert fires, Alertmanager
 # calls the webhook, the application session is terminated (and its client sees it), the protected
 # one survives, pgwarden_actions_total rises and the alert resolves. Then creates blocked sessions,
-# a NOLOGIN role's session, a session in a database closed to connections and a webhook call with
-# the scraper's credentials, and checks every dashboard panel against the live Prometheus
+# a NOLOGIN role's session, a session in a database closed to connections, a prepared transaction,
+# a role with its idle-in-transaction timeout switched off and a webhook call with the scraper's
+# credentials, and checks every dashboard panel against the live Prometheus
 # (checks/e2e/check_dashboard.py).
 #
 # Run by `make test` (scripts/test.sh) with its PostgreSQL (PGWARDEN_TEST_*); alone it starts its
@@ -139,6 +140,8 @@ cleanup() {
   if [ "$own_cluster" = 1 ]; then
     "$root/scripts/pg-cluster.sh" stop "$W/pg" || true
   else
+    # A prepared transaction would keep its database from being dropped (issue 15's dashboard one).
+    [ "${dash_prepared:-0}" = 1 ] && psql_as postgres "$db" -c "ROLLBACK PREPARED '$dash_gid';" >/dev/null 2>&1
     sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename IN ('$app', '$warden', '$retired')
            OR datname IN ('$db', '$closed') OR application_name LIKE 'e2e-%-$sfx'" >/dev/null 2>&1
     sql "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1
@@ -392,6 +395,20 @@ session closed "$app" "$closed" "SELECT 1;"
 both_idle() { has_backend retired idle && has_backend closed idle; }
 wait_until 10 both_idle
 sql "ALTER ROLE $retired NOLOGIN; ALTER DATABASE $closed ALLOW_CONNECTIONS false" >/dev/null
+# --- Issue 15 metrics: a prepared transaction and a timeout override (for their panels) ------------
+# A forgotten prepared transaction (pg_prepared_transactions, pg_prepared_transaction_age_max_seconds)
+# and a role with its idle-in-transaction timeout switched off (pg_role_setting_seconds). The
+# transaction is rolled back after the dashboard check, and at clean-up (before its database is
+# dropped); the role setting goes with the role.
+dash_gid=pgw-e2e-dashboard-$sfx
+psql_as postgres "$db" -c "BEGIN; SELECT 1; PREPARE TRANSACTION '$dash_gid';" >/dev/null && dash_prepared=1
+sql "ALTER ROLE $retired SET idle_in_transaction_session_timeout = 0" >/dev/null
+check "a prepared transaction $dash_gid in $db" [ "${dash_prepared:-0}" = 1 ]
+eventually 10 "pgwarden reports the prepared transaction (pg_prepared_transactions)" \
+  metric_at_least 1 pg_prepared_transactions datname="$db" owner=postgres
+eventually 10 "Prometheus has the role's timeout override (pg_role_setting_seconds)" \
+  prom_has "pg_role_setting_seconds{usename=\"$retired\",setting=\"idle_in_transaction_session_timeout\"} == 0"
+# -----------------------------------------------------------------------------------------------------
 blocking() { metric_at_least 1 pg_blocked_sessions datname="$db" usename="$app" && metric_at_least 1 pg_blocking_sessions datname="$db" usename="$app"; }
 eventually 10 "pgwarden reports a blocked session (pg_blocked_sessions, pg_blocking_sessions)" blocking
 eventually 10 "pgwarden reports the NOLOGIN role's session (pg_role_nologin_sessions)" \
@@ -411,6 +428,11 @@ sed "s|$root/||g" "$W/dashboards.out"
 passed=$((passed + $(grep -c '^PASS:' "$W/dashboards.out")))
 failed=$((failed + $(grep -c '^FAIL:' "$W/dashboards.out")))
 if [ "$rc" -ne 0 ] && ! grep -q '^FAIL:' "$W/dashboards.out"; then fail "checks/e2e/check_dashboard.py ran (exit $rc)"; fi
+# Issue 15: the dashboard's prepared transaction is finished.
+if [ "${dash_prepared:-0}" = 1 ]; then
+  check "the prepared transaction $dash_gid rolled back" psql_as postgres "$db" -c "ROLLBACK PREPARED '$dash_gid';"
+  dash_prepared=0
+fi
 
 # --- The protected session's client still works ---------------------------------------------------
 send protected "SELECT 'protected still connected'; COMMIT;"

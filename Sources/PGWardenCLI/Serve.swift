@@ -15,6 +15,8 @@ struct Serve: Subcommand {
             .value("web.telemetry-path", "path", help: "Path under which to expose metrics.", default: "/metrics"),
             .toggle("collector.application-name",
                     help: "Add an application_name label to the session families (unbounded cardinality: opt in only if your applications set few names)."),
+            .toggle("collector.wait-event",
+                    help: "Add a wait_event label to pg_sessions_waiting (a few hundred possible values, against about ten wait_event_types)."),
             .toggle("db.warm-backend-heap",
                     help: "After connecting, have each of pgwarden's backends allocate and free one block of 4-31 MiB once, so glibc in the backend keeps its heap between scrapes (less server CPU per scrape at thousands of sessions, 3-5 MB more resident per backend). Changes the monitored server's behaviour: opt in."),
             .value("targets.max-connections", "count",
@@ -25,6 +27,7 @@ struct Serve: Subcommand {
     var listenAddress: String
     var telemetryPath: String
     var applicationNameLabel: Bool
+    var waitEventLabel: Bool
     var warmBackendHeap: Bool
     var connection: ConnectionOptions
     var logging: LoggingOptions
@@ -40,6 +43,7 @@ struct Serve: Subcommand {
         listenAddress = flags.value("web.listen-address") ?? ""
         telemetryPath = flags.value("web.telemetry-path") ?? ""
         applicationNameLabel = flags.isSet("collector.application-name")
+        waitEventLabel = flags.isSet("collector.wait-event")
         warmBackendHeap = flags.isSet("db.warm-backend-heap")
         connection = try ConnectionOptions(flags)
         logging = try LoggingOptions(flags)
@@ -77,7 +81,7 @@ struct Serve: Subcommand {
         }
         try checkCredentialsAgainstWebConfig(initialWeb, hasRules: config.hasRules)
         let serving = ServerHolder()
-        let options = CollectorOptions(includeApplicationName: applicationNameLabel)
+        let options = CollectorOptions(includeApplicationName: applicationNameLabel, includeWaitEvent: waitEventLabel)
         var routes: [String: Route]
         let hooks: WebhookHandler?
         let fleet: Fleet?

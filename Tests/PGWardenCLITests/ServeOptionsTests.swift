@@ -18,6 +18,17 @@ struct ServeOptionsTests {
         #expect(throws: UsageError.self) { try Self.serve(["--db.warm-backend-heap=yes"]) }
     }
 
+    /// Labels that multiply the series are opt-in, each on its own.
+    @Test func waitEventLabelIsOffUnlessAskedFor() throws {
+        let plain = try Self.serve(["--dsn", "host=db"])
+        #expect(!plain.waitEventLabel && !plain.applicationNameLabel)
+        let labelled = try Self.serve(["--collector.wait-event"])
+        #expect(labelled.waitEventLabel)
+        #expect(!labelled.applicationNameLabel)
+        #expect(throws: UsageError.self) { try Self.serve(["--collector.wait-event=yes"]) }
+        #expect(!Sessions.spec.flags.contains { $0.name == "collector.wait-event" })
+    }
+
     /// The manual commands never warm: they run a few statements and exit.
     @Test func manualCommandsHaveNoWarmUpFlag() {
         #expect(!Sessions.spec.flags.contains { $0.name == "db.warm-backend-heap" })

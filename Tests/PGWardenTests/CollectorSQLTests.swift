@@ -6,12 +6,17 @@ import Testing
 @Suite("Collector SQL")
 struct CollectorSQLTests {
     static let versions = [100000, 110000, 130000, 140000, 150000, 160000, 170000, 180000]
-    static let optionSets = [CollectorOptions(), CollectorOptions(includeApplicationName: true)]
+    /// The versions whose branches the collectors of issue 15 are written for, one per major.
+    static let supportedVersions = [120000, 130000, 140000, 150000, 160000, 170000]
+    static let optionSets = [CollectorOptions(), CollectorOptions(includeApplicationName: true),
+                             CollectorOptions(includeWaitEvent: true)]
 
     @Test func defaultCollectorsInExpositionOrder() {
         let kinds = defaultCollectors.map { String(describing: type(of: $0)) }
         #expect(kinds == ["SettingsCollector", "SessionsCollector", "IdleInTransactionCollector", "BackendsCollector",
-                          "RoleLimitsCollector", "DatabaseLimitsCollector", "LocksCollector"])
+                          "RoleLimitsCollector", "DatabaseLimitsCollector", "LocksCollector",
+                          "PreparedTransactionsCollector", "XminHorizonCollector", "BackendAgeCollector",
+                          "RoleSettingsCollector", "WaitingSessionsCollector", "SessionEndsCollector"])
     }
 
     @Test(arguments: versions)
@@ -41,12 +46,29 @@ struct CollectorSQLTests {
         }
     }
 
-    @Test func onlySettingsAndLocksDependOnTheVersion() {
+    @Test func onlySettingsLocksRoleSettingsAndSessionEndsDependOnTheVersion() {
         for collector in defaultCollectors {
             let old = collector.sql(serverVersion: 130000, options: .init())
             let new = collector.sql(serverVersion: 160000, options: .init())
             let versioned = collector is SettingsCollector || collector is LocksCollector
+                || collector is RoleSettingsCollector || collector is SessionEndsCollector
             #expect((old != new) == versioned, "\(type(of: collector))")
+        }
+    }
+
+    /// Each of 12-17 gets its own statement, and every branch of it is one read-only SELECT
+    /// (the per-collector tests check each branch's text; the running server's is run for real
+    /// by the integration tests).
+    @Test(arguments: supportedVersions)
+    func everySupportedVersionHasItsStatement(version: Int) {
+        let statement = ScrapeStatement(collectors: defaultCollectors, serverVersion: version, options: .init())
+        #expect(statement.sql.contains("'transaction_timeout'") == (version >= 170000))
+        #expect(statement.sql.contains("sessions_killed") == (version >= 140000))
+        #expect(statement.sql.contains("'idle_session_timeout'") == (version >= 140000))
+        #expect(statement.sql.contains("waitstart") == (version >= 140000))
+        #expect(occurrences(of: "pg_stat_get_activity(NULL)", in: statement.sql) == 1)
+        for index in defaultCollectors.indices {
+            #expect(statement.sql.contains(") AS q\(index)(r)"), "branch \(index)")
         }
     }
 
@@ -99,7 +121,8 @@ struct ScrapeStatementTests {
         #expect(statement.sql.contains("activity AS MATERIALIZED") == (version >= 120000))
         // Sessions are counted once, at the finest grain, per oid; names are joined to the groups.
         #expect(statement.sql.contains("grouped AS \(version >= 120000 ? "MATERIALIZED " : "")(SELECT g.*, COALESCE(d.datname::text, '') AS datname"))
-        #expect(statement.sql.contains("count(*) AS n, min(state_change) AS state_change, min(xact_start) AS xact_start FROM activity GROUP BY 1, 2, 3, 4, 5)"))
+        #expect(statement.sql.contains("count(*) AS n, min(state_change) AS state_change, min(xact_start) AS xact_start, "
+            + "min(backend_start) AS backend_start, max(GREATEST(age(backend_xid), age(backend_xmin))) AS xmin_age FROM activity GROUP BY 1, 2, 3, 4, 5)"))
         #expect(statement.sql.contains("LEFT JOIN pg_database d ON d.oid = g.datid LEFT JOIN pg_roles r ON r.oid = g.usesysid"))
         #expect(!statement.sql.contains(";"))
     }
@@ -110,7 +133,7 @@ struct ScrapeStatementTests {
                                       options: CollectorOptions(includeApplicationName: true))
         #expect(!plain.sql.contains("application_name, state_change"))
         #expect(plain.sql.contains("''::text AS application_name"))
-        #expect(withApp.sql.contains("state, application_name, state_change, xact_start, wait_event_type FROM pg_stat_get_activity"))
+        #expect(withApp.sql.contains("state, application_name, state_change, xact_start, wait_event_type, backend_start, backend_xid, backend_xmin FROM pg_stat_get_activity"))
         #expect(withApp.sql.contains("COALESCE(application_name, '') AS application_name"))
     }
 

@@ -85,6 +85,14 @@ struct SettingsCollectorTests {
         // Quoted, so that 'superuser_reserved_connections' does not count as 'reserved_connections'.
         #expect(Self.inList(sql, "idle_session_timeout") == (version >= 140000))
         #expect(Self.inList(sql, "reserved_connections") == (version >= 160000))
+        #expect(Self.inList(sql, "transaction_timeout") == (version >= 170000))
+    }
+
+    @Test func transactionTimeoutJoinsTheSettingGaugesOn17() {
+        let got = families(Self.pg16Rows + [["transaction_timeout", "120000", "ms"]])
+        #expect(got.last?.name == "pg_setting_transaction_timeout_seconds")
+        #expect(value(family(got, "pg_setting_transaction_timeout_seconds"), [:]) == 120)
+        #expect(family(families(Self.pg16Rows), "pg_setting_transaction_timeout_seconds") == nil, "absent before 17")
     }
 
     @Test func sqlReadsConfiguredValueNotSessionValue() {

@@ -35,14 +35,21 @@ public struct ScrapeStatement: Sendable {
         // session list would be read again by every branch that uses it.
         let materialized = serverVersion >= 120000 ? "MATERIALIZED " : ""
         let app = options.includeApplicationName
+        let wait = options.includeWaitEvent
+        // xmin_age: how far the group's oldest snapshot (backend_xmin) or own transaction id
+        // (backend_xid, which holds the horizon without a snapshot, e.g. idle in a transaction
+        // after a write under READ COMMITTED) lies behind; age() of NULL is NULL and GREATEST
+        // skips it.
         var sql = """
             WITH activity AS \(materialized)(SELECT pid, backend_type, datid, usesysid, state, \
-            \(app ? "application_name, " : "")state_change, xact_start, wait_event_type FROM pg_stat_get_activity(NULL) \
+            \(app ? "application_name, " : "")state_change, xact_start, wait_event_type, \(wait ? "wait_event, " : "")\
+            backend_start, backend_xid, backend_xmin FROM pg_stat_get_activity(NULL) \
             WHERE pid <> pg_backend_pid() AND pid <> ALL($1::int4[])), \
             grouped AS \(materialized)(SELECT g.*, COALESCE(d.datname::text, '') AS datname, \
             COALESCE(r.rolname::text, '') AS usename FROM (SELECT backend_type, datid, usesysid, \
             COALESCE(state, 'unknown') AS state, \(app ? "COALESCE(application_name, '')" : "''::text") AS application_name, \
-            count(*) AS n, min(state_change) AS state_change, min(xact_start) AS xact_start FROM activity \
+            count(*) AS n, min(state_change) AS state_change, min(xact_start) AS xact_start, \
+            min(backend_start) AS backend_start, max(GREATEST(age(backend_xid), age(backend_xmin))) AS xmin_age FROM activity \
             GROUP BY 1, 2, 3, 4, 5) AS g LEFT JOIN pg_database d ON d.oid = g.datid LEFT JOIN pg_roles r ON r.oid = g.usesysid)
             """
         let reloaded = "pg_conf_load_time()::text IS DISTINCT FROM $2::text"

@@ -2,14 +2,17 @@
 public struct CollectorOptions: Sendable, Equatable {
     /// Adds an `application_name` label to the per-session families (opt-in: unbounded cardinality).
     public var includeApplicationName: Bool
+    /// Adds a `wait_event` label to `pg_sessions_waiting` (opt-in: a few hundred possible values).
+    public var includeWaitEvent: Bool
     /// Upper bounds, in seconds, of the idle-in-transaction age distribution.
     public var idleInTransactionBuckets: [Double]
 
     public static let defaultIdleInTransactionBuckets: [Double] = [1, 5, 10, 30, 60, 300, 600, 1800, 3600]
 
-    public init(includeApplicationName: Bool = false,
+    public init(includeApplicationName: Bool = false, includeWaitEvent: Bool = false,
                 idleInTransactionBuckets: [Double] = CollectorOptions.defaultIdleInTransactionBuckets) {
         self.includeApplicationName = includeApplicationName
+        self.includeWaitEvent = includeWaitEvent
         self.idleInTransactionBuckets = idleInTransactionBuckets
     }
 }
@@ -20,10 +23,12 @@ public struct CollectorOptions: Sendable, Equatable {
 /// Every collector's SELECT becomes one branch of the single scrape statement built by
 /// `ScrapeStatement`, so it reads sessions from the shared CTEs, never from pg_stat_activity:
 /// `activity` (every backend except pgwarden's own, read once per scrape: pid, backend_type,
-/// datid, usesysid, state, state_change, xact_start, wait_event_type, and application_name when
-/// opted in; no names) and `grouped` (activity counted per backend_type, database, role, state
-/// and, when opted in, application_name, with the oldest state_change and xact_start: n,
-/// state_change, xact_start, and the datname and usename of each group). Names of other oids
+/// datid, usesysid, state, state_change, xact_start, wait_event_type, backend_start, backend_xid,
+/// backend_xmin, and application_name and wait_event when opted in; no names) and `grouped`
+/// (activity counted per backend_type, database, role, state and, when opted in,
+/// application_name, with the oldest state_change, xact_start and backend_start and the largest
+/// xmin age: n, state_change, xact_start, backend_start, xmin_age, and the datname and usename of
+/// each group). Names of other oids
 /// come from `roleName`/`databaseName`. It returns one `text[]` column whose elements follow
 /// `columns`.
 public protocol Collector: Sendable {
@@ -51,6 +56,12 @@ public let defaultCollectors: [any Collector] = [
     RoleLimitsCollector(),
     DatabaseLimitsCollector(),
     LocksCollector(),
+    PreparedTransactionsCollector(),
+    XminHorizonCollector(),
+    BackendAgeCollector(),
+    RoleSettingsCollector(),
+    WaitingSessionsCollector(),
+    SessionEndsCollector(),
 ]
 
 /// `now() - column` in seconds. date_part returns float8; EXTRACT returns numeric on 14+,

@@ -21,6 +21,8 @@ public struct SettingsCollector: Collector {
                 help: "idle_session_timeout in seconds as configured for new sessions (0 = off, 14+).", since: 140000),
         Setting(name: "statement_timeout", metric: "pg_setting_statement_timeout_seconds",
                 help: "statement_timeout in seconds as configured for new sessions (0 = off).", since: 0),
+        Setting(name: "transaction_timeout", metric: "pg_setting_transaction_timeout_seconds",
+                help: "transaction_timeout in seconds as configured for new sessions (0 = off, 17+).", since: 170000),
     ]
 
     public init() {}
