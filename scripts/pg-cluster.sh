@@ -56,6 +56,7 @@ start)
       echo "full_page_writes = off"
       echo "shared_buffers = 32MB"
       echo "max_connections = 300"
+      echo "max_prepared_transactions = 20"
       echo "logging_collector = off"
       echo "log_min_messages = warning"
       for setting in "$@"; do echo "$setting"; done
