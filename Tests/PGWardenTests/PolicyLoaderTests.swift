@@ -141,7 +141,7 @@ struct PolicyLoaderTests {
         .rule("bool quoted", "    only_blocking: 'true'", key: "rules[0].only_blocking", "must be true or false, got \"true\" (quoted"),
         .rule("bool list", "    allow_superuser: [true]", key: "rules[0].allow_superuser", "got a list"),
         .rule("unknown action", "", line: 4, key: "rules[0].action",
-              "must be one of cancel, terminate, cancel_then_terminate, got \"kill\"", action: "kill"),
+              "must be one of cancel, terminate, cancel_then_terminate, rollback_prepared, got \"kill\"", action: "kill"),
         .rule("unknown rule key", "    max_session_per_alert: 3", key: "rules[0].max_session_per_alert",
               "unknown key; did you mean max_sessions_per_alert? allowed keys: name, match, action"),
         BadPolicy(label: "unknown match key", yaml: "rules:\n  - name: a\n    action: cancel\n    match:\n      alertnme: A\n",

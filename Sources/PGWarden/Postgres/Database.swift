@@ -17,6 +17,9 @@ public struct ConnectionSettings: Sendable {
     /// Whether a new connection first warms its backend's heap (see `Database.heapWarmUpSQL`):
     /// for connections kept open for many statements (`serve`), not for one-shot commands.
     public var warmsBackendHeap: Bool
+    /// Connect to this database instead of the DSN's (its other settings stay): ROLLBACK
+    /// PREPARED must run in the prepared transaction's database.
+    public var database: String? = nil
 
     public init(dsn: String?, statementTimeout: Duration = .seconds(5), lockTimeout: Duration = .seconds(1),
                 connectTimeout: Duration = .seconds(3), applicationName: String = "pgwarden",
@@ -109,11 +112,24 @@ public final class Database: Sendable {
     }
 
     private func connect() throws -> PGConnection {
-        try PGConnection.connect(
-            dsn: settings.dsn,
+        var dsn = settings.dsn
+        var overrides = [("client_encoding", "UTF8")]
+        if let database = settings.database {
+            // libpq expands only the first dbname as a connection string; a later one is a plain
+            // name. Without a DSN, the name goes in a quoted key=value string of its own, so no
+            // database name is ever read as connection options.
+            if dsn == nil { dsn = "dbname=" + Self.conninfoQuoted(database) } else { overrides.append(("dbname", database)) }
+        }
+        return try PGConnection.connect(
+            dsn: dsn,
             defaults: [("application_name", settings.applicationName)],
-            overrides: [("client_encoding", "UTF8")],
+            overrides: overrides,
             timeout: settings.connectTimeout)
+    }
+
+    /// A value quoted for a libpq key=value string: in single quotes, `\` and `'` escaped.
+    static func conninfoQuoted(_ value: String) -> String {
+        "'" + value.replacing("\\", with: "\\\\").replacing("'", with: "\\'") + "'"
     }
 
     /// The session settings pgwarden relies on, whatever the role, database or server set:
