@@ -9,6 +9,8 @@
 # Durability: fsync is off (a crash of the machine may lose the throwaway cluster, a crash of
 # the server may not), but every commit reaches the WAL before it returns (synchronous_commit
 # stays on), and stop is a fast shutdown: what a test committed survives a stop and restart.
+# max_prepared_transactions is 20 (PostgreSQL's default of 0 refuses PREPARE TRANSACTION); a
+# prepared transaction survives a stop and restart too, so whoever prepares one rolls it back.
 set -euo pipefail
 cmd=${1:?usage: pg-cluster.sh start|stop|restart DIR [PORT]}
 dir=${2:?usage: pg-cluster.sh start|stop|restart DIR [PORT]}
@@ -56,6 +58,7 @@ start)
       echo "full_page_writes = off"
       echo "shared_buffers = 32MB"
       echo "max_connections = 300"
+      # Prepared transactions (off by default) for the tests of pg_prepared_transactions & co.
       echo "max_prepared_transactions = 20"
       echo "logging_collector = off"
       echo "log_min_messages = warning"
