@@ -48,6 +48,20 @@ struct PreparedTransactionTests {
         #expect(s.fail("PREPARE TRANSACTION " + sqlLiteral(String(repeating: "g", count: 200))) != nil)
     }
 
+    /// A database name that looks like connection options is only a name to the rollback's
+    /// connection (libpq expands only the first dbname; the override comes after the DSN's).
+    @Test func aDatabaseNameIsNeverReadAsConnectionOptions() throws {
+        let fx = try AdminFixture()
+        defer { fx.cleanUp() }
+        let db = try fx.createDatabase("pgw db='x' host=/nonexistent dbname=postgres")
+        let role = try fx.createRole()
+        try fx.prepare("odd-db", role: role, database: db)
+        let killer = testKiller(fx.env)
+        let target = try #require(try Self.listed(killer, "odd-db", in: db))
+        #expect(killer.rollbackPrepared(target, selection: Self.anyAge, protectedRoles: []) == .rolledBack)
+        #expect(try !fx.isPrepared("odd-db"))
+    }
+
     /// The identity race: between the listing and the rollback, the transaction is rolled back
     /// and a new one prepared under the same gid. The old plan must leave the new one alone.
     @Test func aGIDReusedAfterTheListingIsNotRolledBack() throws {
