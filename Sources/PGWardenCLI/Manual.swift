@@ -14,6 +14,7 @@ struct SelectorOptions {
         .repeatable("state", "state", help: "Only sessions in this state, e.g. 'idle in transaction'."),
         .value("min-state-age", "duration", help: "Only sessions in their state at least this long, e.g. 10m."),
         .value("min-transaction-age", "duration", help: "Only sessions whose transaction is at least this old."),
+        .value("min-backend-age", "duration", help: "Only sessions connected at least this long, e.g. 1h (old pooled connections)."),
         .repeatable("client-address", "cidr", help: "Only sessions from this address range, e.g. 10.0.0.0/8."),
         .repeatable("exclude-client-address", "cidr", help: "Never sessions from this address range."),
         .value("pid", "pid", help: "Only the backend with this pid."),
@@ -31,6 +32,7 @@ struct SelectorOptions {
     var states: [String]
     var minStateAge: String?
     var minTransactionAge: String?
+    var minBackendAge: String?
     var clientAddresses: [String]
     var excludeClientAddresses: [String]
     var pid: Int32?
@@ -48,6 +50,7 @@ struct SelectorOptions {
         states = flags.values("state")
         minStateAge = flags.value("min-state-age")
         minTransactionAge = flags.value("min-transaction-age")
+        minBackendAge = flags.value("min-backend-age")
         clientAddresses = flags.values("client-address")
         excludeClientAddresses = flags.values("exclude-client-address")
         pid = try flags.integer("pid", as: Int32.self)
@@ -57,10 +60,9 @@ struct SelectorOptions {
         for state in states where !Self.states.contains(state) {
             throw UsageError("--state '\(state)' is not a session state; use one of: \(Self.states.joined(separator: ", ")).")
         }
-        for (flag, value) in [("--min-state-age", minStateAge), ("--min-transaction-age", minTransactionAge)] {
-            if let value, parseDuration(value) == nil {
-                throw UsageError("\(flag) '\(value)' is not a duration; write it like 30s, 10m or 1h.")
-            }
+        for (flag, value) in [("--min-state-age", minStateAge), ("--min-transaction-age", minTransactionAge),
+                              ("--min-backend-age", minBackendAge)] {
+            if let value { _ = try Self.age(flag, value) }
         }
         for cidr in clientAddresses + excludeClientAddresses {
             if case let .failure(problem) = CIDR.parse(cidr) { throw UsageError("client address \(problem)") }
@@ -69,17 +71,26 @@ struct SelectorOptions {
 
     static let states = SessionState.all
 
+    /// An age flag's value (`parseAge`), or a usage error naming the flag.
+    static func age(_ flag: String, _ value: String) throws(UsageError) -> Duration {
+        switch parseAge(value) {
+        case .success(let age): return age
+        case .failure(.notDuration): throw UsageError("\(flag) '\(value)' is not a duration; write it like 30s, 10m or 1h.")
+        case .failure(.tooLong): throw UsageError("\(flag) '\(value)' is longer than 87600h (10 years), the longest age accepted.")
+        }
+    }
+
 
     /// True when no selector narrows the sessions (only exclusions or nothing at all).
     var selectsEverything: Bool {
         databases.isEmpty && roles.isEmpty && applicationNames.isEmpty && states.isEmpty && minStateAge == nil
-            && minTransactionAge == nil && clientAddresses.isEmpty && pid == nil && !onlyBlocking
+            && minTransactionAge == nil && minBackendAge == nil && clientAddresses.isEmpty && pid == nil && !onlyBlocking
     }
 
     var selection: Selection {
         let criteria = SessionCriteria(
             states: states, minStateAge: minStateAge.flatMap(parseDuration),
-            minTransactionAge: minTransactionAge.flatMap(parseDuration),
+            minTransactionAge: minTransactionAge.flatMap(parseDuration), minBackendAge: minBackendAge.flatMap(parseDuration),
             databases: NameFilter(include: databases, exclude: excludeDatabases),
             roles: NameFilter(include: roles, exclude: excludeRoles),
             applicationNames: NameFilter(include: applicationNames, exclude: excludeApplicationNames),

@@ -16,7 +16,8 @@ protocol Subcommand: Sendable {
 
 /// The root command: the exporter runs when no subcommand is named.
 public enum PGWardenCommand {
-    static let subcommands: [any Subcommand.Type] = [Serve.self, Sessions.self, Cancel.self, Terminate.self]
+    static let subcommands: [any Subcommand.Type] = [Serve.self, Sessions.self, Cancel.self, Terminate.self,
+                                                                Prepared.self, RollbackPrepared.self]
 
     static let root = CommandSpec(
         name: "pgwarden",

@@ -68,3 +68,60 @@ struct EscalationPolicyTests {
         #expect(try fx.state(of: stubborn.pid) == "active", "not terminated")
     }
 }
+
+/// Escalations stand down when their alert resolves during the grace period.
+@Suite("Escalations standing down on a real server")
+struct EscalationResolvedTests {
+    static func pending(_ hook: HookFixture) throws -> Double? {
+        try hook.pgw.scrape().value("pgwarden_escalations_pending", ["rule": "long-query"])
+    }
+
+    @Test func aResolvedAlertDuringTheGracePeriodTerminatesNothing() throws {
+        let fx = try AdminFixture()
+        defer { fx.cleanUp() }
+        let (db, _, stubborn) = try EscalationPolicyTests.stubbornSession(fx)
+        let hook = try HookFixture(fx, policy: KillHookTests.longQueryPolicy(db: db, grace: "3s"))
+        #expect(try Self.pending(hook) == 0, "the policy's escalation is shown at 0")
+        let labels = ["alertname": "LongQuery", "datname": db]
+        let (status, json) = try hook.notify([HookFixture.alert(labels, fingerprint: "fp-long")])
+        #expect(status == 200)
+        #expect(HookFixture.results(json)[stubborn.pid] == "success", "cancelled")
+        #expect(try Self.pending(hook) == 1)
+        let (resolvedStatus, resolved) = try hook.notify([HookFixture.alert(labels, status: "resolved", fingerprint: "fp-long")],
+                                                         status: "resolved")
+        #expect(resolvedStatus == 200)
+        #expect(HookFixture.outcome(resolved) == "resolved")
+        #expect(HookFixture.sessions(resolved).first?["result"] as? String == "resolved", "\(resolved)")
+        #expect(HookFixture.sessions(resolved).first?["guard"] as? String == "alert_resolved")
+        #expect(try Self.pending(hook) == 0)
+        try eventually("the grace period is over") {
+            hook.pgw.log.contains("escalation grace period over; nothing to terminate: it stood down when its alert resolved")
+        }
+        #expect(try fx.state(of: stubborn.pid) == "active", "not terminated")
+        #expect(try KillHookTests.recordsTerminate(hook, pid: stubborn.pid, result: "resolved"))
+        #expect(try !KillHookTests.recordsTerminate(hook, pid: stubborn.pid, result: "success"))
+        let m = try hook.pgw.scrape()
+        #expect(m.value("pgwarden_actions_total", ["rule": "long-query", "action": "terminate", "result": "resolved"]) == 1)
+        #expect(m.value("pgwarden_actions_total", ["rule": "long-query", "action": "cancel", "result": "success"]) == 1)
+        #expect(m.all("pgwarden_actions_total").count == 2)
+        // A second resolved notification finds nothing to stand down and does nothing.
+        let (_, again) = try hook.notify([HookFixture.alert(labels, status: "resolved", fingerprint: "fp-long")], status: "resolved")
+        #expect(HookFixture.outcome(again) == "resolved" && HookFixture.sessions(again).isEmpty)
+    }
+
+    /// Another alert resolving is not this escalation's alert: the terminate step runs.
+    @Test func anotherAlertResolvingDoesNotStandItDown() throws {
+        let fx = try AdminFixture()
+        defer { fx.cleanUp() }
+        let (db, _, stubborn) = try EscalationPolicyTests.stubbornSession(fx)
+        let hook = try HookFixture(fx, policy: KillHookTests.longQueryPolicy(db: db, grace: "1s"))
+        let (_, json) = try hook.notify([HookFixture.alert(["alertname": "LongQuery", "datname": db], fingerprint: "fp-a")])
+        #expect(HookFixture.results(json)[stubborn.pid] == "success")
+        let (_, resolved) = try hook.notify([HookFixture.alert(["alertname": "LongQuery", "datname": "other"], status: "resolved",
+                                                               fingerprint: "fp-b")], status: "resolved")
+        #expect(HookFixture.outcome(resolved) == "resolved" && HookFixture.sessions(resolved).isEmpty)
+        try eventually("the terminate step ran") { try KillHookTests.recordsTerminate(hook, pid: stubborn.pid, result: "success") }
+        try eventually("the stubborn backend has exited") { try !fx.exists(stubborn.pid) }
+        #expect(try Self.pending(hook) == 0)
+    }
+}

@@ -27,7 +27,7 @@ struct ManualJSONTests {
         #expect(document["count"] as? Int == 2 && sessions.count == 2)
         let row = try #require(sessions.first { $0["pid"] as? Int == Int(victim.pid) })
         #expect(Set(row.keys) == ["pid", "backend_start", "backend_start_seconds", "datname", "usename", "application_name",
-                                  "client_addr", "state", "state_age_seconds", "transaction_age_seconds", "superuser",
+                                  "client_addr", "state", "state_age_seconds", "transaction_age_seconds", "backend_age_seconds", "superuser",
                                   "protected", "can_signal", "blocking", "note"])
         #expect(row["datname"] as? String == db && row["usename"] as? String == role)
         #expect(row["state"] as? String == "idle in transaction")

@@ -34,6 +34,7 @@ struct SelectionAgreementTests {
             states: list(SessionState.all, &g),
             minStateAge: maybe(&g) { .seconds(pick([10, 50, 51], &$0)) },
             minTransactionAge: maybe(&g) { .seconds(pick([10, 50], &$0)) },
+            minBackendAge: maybe(&g) { .seconds(pick([10, 50, 51], &$0)) },
             databases: NameFilter(include: list(names, &g), exclude: list(names, &g)),
             roles: NameFilter(include: list(names, &g), exclude: list(names, &g)),
             applicationNames: NameFilter(include: list(names, &g), exclude: list(names, &g)),
@@ -44,7 +45,7 @@ struct SelectionAgreementTests {
     static func row(_ pid: Int32, _ g: inout Generator) -> SessionRow {
         SessionRow(pid: pid, datname: pick(names, &g), usename: pick(names, &g), applicationName: pick(names, &g),
                    clientAddr: pick(addresses, &g), state: pick(SessionState.all, &g), stateAge: pick(ages, &g),
-                   transactionAge: maybe(&g) { pick(ages, &$0) })
+                   transactionAge: maybe(&g) { pick(ages, &$0) }, backendAge: pick(ages, &g))
     }
 
     /// The ids of `rows` that `selection`'s SQL keeps, evaluated by the server. Names that are
@@ -57,10 +58,11 @@ struct SelectionAgreementTests {
             "(\(r.pid)::int, \(params.bind(r.state))::text, now() - make_interval(secs => \(params.bind(String(r.stateAge)))::float8), "
                 + (r.transactionAge.map { "now() - make_interval(secs => \(params.bind(String($0)))::float8)" } ?? "NULL::timestamptz")
                 + ", \(text(r.datname)), \(text(r.usename)), \(params.bind(r.applicationName))::text, "
-                + (r.clientAddr.isEmpty ? "NULL::inet" : "\(params.bind(r.clientAddr))::inet") + ")"
+                + (r.clientAddr.isEmpty ? "NULL::inet" : "\(params.bind(r.clientAddr))::inet")
+                + ", now() - make_interval(secs => \(params.bind(String(r.backendAge)))::float8))"
         }
         let sql = "SELECT a.pid FROM (VALUES " + values.joined(separator: ", ")
-            + ") AS a(pid, state, state_change, xact_start, datname, usename, application_name, client_addr) WHERE "
+            + ") AS a(pid, state, state_change, xact_start, datname, usename, application_name, client_addr, backend_start) WHERE "
             + (conditions.isEmpty ? "true" : conditions.joined(separator: " AND ")) + " ORDER BY a.pid"
         return try db.run(sql, params.values).map { Int32($0[0]!)! }
     }
@@ -80,7 +82,7 @@ struct SelectionAgreementTests {
             let selection = Selection(criteria: criteria, datname: datname, usename: usename, applicationName: applicationName)
             let swift = rows.filter(selection.matches).map(\.pid)
             let sql = try Self.sqlSelects(selection, rows: rows, on: db)
-            #expect(swift == sql, "round \(round): \(selection)\nrows: \(rows.map { ($0.pid, $0.datname, $0.usename, $0.applicationName, $0.clientAddr, $0.state, $0.stateAge, $0.transactionAge as Any) })")
+            #expect(swift == sql, "round \(round): \(selection)\nrows: \(rows.map { ($0.pid, $0.datname, $0.usename, $0.applicationName, $0.clientAddr, $0.state, $0.stateAge, $0.transactionAge as Any, $0.backendAge) })")
             if swift != sql { break }
             kept += swift.count
             total += rows.count

@@ -48,7 +48,8 @@ struct ActionLogTests {
     @Test func emptyLogHasFamiliesWithoutSamples() {
         let families = Self.log().families()
         #expect(families.map(\.name) == ["pgwarden_actions_total", "pgwarden_webhook_requests_total",
-                                         "pgwarden_webhook_alerts_total", "pgwarden_last_action_timestamp_seconds"])
+                                         "pgwarden_webhook_alerts_total", "pgwarden_last_action_timestamp_seconds",
+                                         "pgwarden_escalations_pending"])
         #expect(families.allSatisfy { $0.samples.isEmpty })
     }
 

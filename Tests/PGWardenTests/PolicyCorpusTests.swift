@@ -70,12 +70,15 @@ struct PolicyCorpusTests {
         }
     }
 
-    /// The example policy as it is today loads as it did when the corpus was recorded.
+    /// The example policy as it is today loads as it did when the corpus was recorded: the
+    /// recorded rules unchanged, in the same order; rules added after them (the rollback_prepared
+    /// rule of issue 15) are not part of the record.
     @Test func examplePolicyUnchanged() throws {
         let example = Self.fixtures.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("examples/pgwarden.yml")
         let text = try String(contentsOf: example, encoding: .utf8)
         let recorded = try #require(Self.entries.first)
-        #expect(PolicyOutcome.of(text) == recorded.expect)
+        let now = PolicyOutcome.of(text)
+        #expect(now.hasPrefix(recorded.expect + " rule{"), "\(now)")
     }
 }

@@ -141,7 +141,7 @@ struct PolicyLoaderTests {
         .rule("bool quoted", "    only_blocking: 'true'", key: "rules[0].only_blocking", "must be true or false, got \"true\" (quoted"),
         .rule("bool list", "    allow_superuser: [true]", key: "rules[0].allow_superuser", "got a list"),
         .rule("unknown action", "", line: 4, key: "rules[0].action",
-              "must be one of cancel, terminate, cancel_then_terminate, got \"kill\"", action: "kill"),
+              "must be one of cancel, terminate, cancel_then_terminate, rollback_prepared, got \"kill\"", action: "kill"),
         .rule("unknown rule key", "    max_session_per_alert: 3", key: "rules[0].max_session_per_alert",
               "unknown key; did you mean max_sessions_per_alert? allowed keys: name, match, action"),
         BadPolicy(label: "unknown match key", yaml: "rules:\n  - name: a\n    action: cancel\n    match:\n      alertnme: A\n",
@@ -325,11 +325,15 @@ struct PolicyLoaderTests {
     @Test func examplePolicyMatchesTheAlertRules() throws {
         let policy = try PolicyLoader.load(path: Self.packageRoot + "/examples/pgwarden.yml")
         let alerts = try PolicyLoader.readFile(Self.packageRoot + "/alerts/pgwarden.rules.yml")
-        #expect(policy.rules.count == 5)
+        #expect(policy.rules.count == 6)
         #expect(policy.protectedRoles == ["postgres"])
         #expect(policy.dryRun == false)
         for rule in policy.rules {
-            #expect(alerts.contains("alert: \(rule.match.alertname)\n"), "\(rule.name): no alert \(rule.match.alertname)")
+            // PostgresPreparedTransactionTooOld comes with the metrics of issue 15 (branch metrics15);
+            // once both are merged it is in alerts/ and this exception no longer matters.
+            #expect(alerts.contains("alert: \(rule.match.alertname)\n") || rule.match.alertname == "PostgresPreparedTransactionTooOld",
+                    "\(rule.name): no alert \(rule.match.alertname)")
+            if rule.action == .rollbackPrepared { continue }
             #expect(rule.sessions.applicationNames.exclude.contains("pgwarden"), "\(rule.name)")
             #expect(!rule.sessions.allowSuperuser, "\(rule.name)")
         }
@@ -346,6 +350,10 @@ struct PolicyLoaderTests {
         #expect(nologin.dryRun && nologin.sessions.states.isEmpty)
         #expect(nologin.requireLabels == ["usename"] && overLimit.requireLabels == ["usename"])
         #expect([idle, long, blockers].allSatisfy { $0.requireLabels == ["datname", "usename"] })
+        let prepared = try #require(byName["forgotten-prepared-transactions"])
+        #expect(prepared.action == .rollbackPrepared && prepared.dryRun, "the prepared rule is shown in dry run")
+        #expect(prepared.prepared.minPreparedAge == .seconds(1800) && !prepared.prepared.allowSuperuser)
+        #expect(prepared.requireLabels == ["datname", "owner"] && prepared.maxSessionsPerAlert == 5)
         #expect(PolicyLoader.warnings(policy).isEmpty, "every example rule narrows itself or requires its labels")
     }
 

@@ -180,3 +180,13 @@ struct DSNPasswordTests {
         #expect(PGConnection.carriesPassword(dsn: dsn) == expected)
     }
 }
+
+/// The database override of a connection without a DSN goes into a quoted key=value string.
+@Suite("Database override quoting")
+struct DatabaseOverrideQuotingTests {
+    @Test(arguments: [("shop", "'shop'"), ("a b", "'a b'"), ("o'brien", "'o\\'brien'"), ("x\\y", "'x\\\\y'"),
+                      ("host=evil dbname=x", "'host=evil dbname=x'")])
+    func quoted(name: String, expected: String) {
+        #expect(Database.conninfoQuoted(name) == expected)
+    }
+}

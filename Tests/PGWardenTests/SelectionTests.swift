@@ -44,6 +44,17 @@ struct SelectionTests {
         #expect(s.matches(Self.row(xactAge: age)) == expected)
     }
 
+    @Test(arguments: [(3599.9, false), (3600.0, true), (90000.0, true), (0.0, false), (Double.nan, false)])
+    func minBackendAge(age: Double, expected: Bool) {
+        let s = Selection(criteria: SessionCriteria(minBackendAge: .seconds(3600)))
+        var row = Self.row()
+        row.backendAge = age
+        #expect(s.matches(row) == expected)
+        var params = SQLParameters()
+        #expect(s.sqlConditions(&params) == ["now() - a.backend_start >= make_interval(secs => $1::float8)"])
+        #expect(params.values == ["3600.0"])
+    }
+
     /// Without a transaction age criterion a session outside a transaction still matches.
     @Test func nilTransactionAgeMatchesWithoutCriterion() {
         #expect(Selection(criteria: SessionCriteria(minStateAge: .seconds(1))).matches(Self.row(xactAge: nil)))

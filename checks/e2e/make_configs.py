@@ -10,8 +10,12 @@ The files are the repository's own, with only these edits (each must apply exact
 stated, so a change to the examples makes this script fail instead of silently testing
 production timings):
 
-  alerts/*.rules.yml  PostgresIdleInTransactionTooLong: threshold `> 600` -> `> 5`, `for: 1m` -> `for: 2s`
-  pgwarden.yml        rule idle-in-transaction: `min_state_age: 10m` -> `3s`
+  alerts/*.rules.yml  PostgresIdleInTransactionTooLong: threshold `> 600` -> `> 5`, `for: 1m` -> `for: 2s`;
+                      PostgresPreparedTransactionTooOld (when alerts/ has it): threshold `> 300` -> `> 5`,
+                      `for: 1m` -> `for: 2s`
+  pgwarden.yml        rule idle-in-transaction: `min_state_age: 10m` -> `3s`; rule
+                      forgotten-prepared-transactions: `min_prepared_age: 30m` -> `3s` and `dry_run: true`
+                      -> `dry_run: false` (the e2e shows a forgotten prepared transaction rolled back)
   prometheus.yml      scrape_interval/evaluation_interval 15s -> 1s, scrape_timeout 10s -> 1s,
                       targets 127.0.0.1:9093 / 127.0.0.1:9793 -> the test's Alertmanager / pgwarden;
                       the pgwarden job scrapes over TLS: `scheme: https`, `tls_config.ca_file`
@@ -85,8 +89,9 @@ def main():
     os.makedirs(os.path.join(a.out, "examples"), exist_ok=True)
     os.makedirs(os.path.join(a.out, "alerts"), exist_ok=True)
 
-    # Alert rules: all files copied, the idle-in-transaction alert shortened.
+    # Alert rules: all files copied, the idle-in-transaction and prepared-transaction alerts shortened.
     found = 0
+    prepared = 0
     for path in sorted(glob.glob(os.path.join(a.repo, "alerts", "*.rules.yml"))):
         text = open(path).read()
         if re.search(r"^\s*- alert:\s*PostgresIdleInTransactionTooLong[ \t]*$", text, re.M):
@@ -94,15 +99,27 @@ def main():
                                      [(r"\)\s*>\s*600[ \t]*$", ") > 5", 1), (r"^(\s*)for:\s*1m[ \t]*$", r"\1for: 2s", 1)],
                                      f"{path} PostgresIdleInTransactionTooLong")
             found += ok
+        if re.search(r"^\s*- alert:\s*PostgresPreparedTransactionTooOld[ \t]*$", text, re.M):
+            text, ok = rewrite_block(text, r"\s*- alert:\s*PostgresPreparedTransactionTooOld[ \t]*$",
+                                     [(r"(pg_prepared_transaction_age_max_seconds\s*>\s*)300[ \t]*$", r"\g<1>5", 1),
+                                      (r"^(\s*)for:\s*1m[ \t]*$", r"\1for: 2s", 1)],
+                                     f"{path} PostgresPreparedTransactionTooOld")
+            prepared += ok
         open(os.path.join(a.out, "alerts", os.path.basename(path)), "w").write(text)
     if found != 1:
         errors.append(f"alerts/*.rules.yml: expected the alert PostgresIdleInTransactionTooLong once, found {found}")
+    if prepared > 1:
+        errors.append(f"alerts/*.rules.yml: expected the alert PostgresPreparedTransactionTooOld at most once, found {prepared}")
 
     # Policy: the idle-in-transaction rule acts on sessions idle for 3s instead of 10m.
     text = open(os.path.join(a.repo, "examples", "pgwarden.yml")).read()
     text, _ = rewrite_block(text, r"\s*- name:\s*idle-in-transaction[ \t]*$",
                             [(r"^(\s*)min_state_age:\s*10m[ \t]*$", r"\1min_state_age: 3s", 1)],
                             "examples/pgwarden.yml rule idle-in-transaction")
+    text, _ = rewrite_block(text, r"\s*- name:\s*forgotten-prepared-transactions[ \t]*$",
+                            [(r"^(\s*)min_prepared_age:\s*30m[ \t]*$", r"\1min_prepared_age: 3s", 1),
+                             (r"^(\s*)dry_run:\s*true[ \t]*$", r"\1dry_run: false", 1)],
+                            "examples/pgwarden.yml rule forgotten-prepared-transactions")
     open(os.path.join(a.out, "examples", "pgwarden.yml"), "w").write(text)
 
     # Prometheus: 1s scrapes and evaluations, the test's ports.

@@ -15,6 +15,8 @@ or exits 1 when the service cannot be asked.
   probe.py actions PGWARDEN_URL PID                         the /actions records of that backend,
                                                             as rule:action:result words (needs
                                                             --basic-auth with the webhook's user)
+  probe.py prepared-actions PGWARDEN_URL GID                the same for the prepared transaction
+                                                            with that gid
   probe.py sink FILE ALERTNAME STATUS [LABEL=VALUE...]      notifications in the humans' sink
                                                             holding that alert with that status
 """
@@ -95,7 +97,11 @@ def main(argv):
     elif cmd == "actions":
         url, pid = args
         data = json.loads(get(url + "/actions?limit=500"))["actions"]
-        print(" ".join(f'{a["rule"]}:{a["action"]}:{a["result"]}' for a in data if str(a["pid"]) == pid))
+        print(" ".join(f'{a["rule"]}:{a["action"]}:{a["result"]}' for a in data if str(a.get("pid")) == pid))
+    elif cmd == "prepared-actions":
+        url, gid = args
+        data = json.loads(get(url + "/actions?limit=500"))["actions"]
+        print(" ".join(f'{a["rule"]}:{a["action"]}:{a["result"]}' for a in data if a.get("gid") == gid))
     elif cmd == "sink":
         path, name, status, wanted = args[0], args[1], args[2], parse_wanted(args[3:])
         count = 0

@@ -21,6 +21,9 @@ public struct ActionRecord: Sendable, Equatable {
     public var alertLabels: [String: String] = [:]
     /// The target acted on (fleet mode).
     public var target: String? = nil
+    /// For a rollback_prepared record: the prepared transaction it is about (`session` is then
+    /// unused, and the JSON carries the transaction's fields instead of a session's).
+    public var prepared: PreparedTransaction? = nil
 
     /// The record as one line of the audit file: the fields of `json`, the alert's labels, and
     /// the session's query_id and query text when they were read.
@@ -29,13 +32,14 @@ public struct ActionRecord: Sendable, Equatable {
         line.removeLast()
         line += ",\"labels\":{" + alertLabels.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
             .map { JSONText.quote($0) + ":" + JSONText.quote(alertLabels[$0]!) }.joined(separator: ",") + "}"
-        if let id = session.queryID { line += ",\"query_id\":" + JSONText.quote(id) }
-        if let query = session.queryText { line += ",\"query\":" + JSONText.quote(query) }
+        if prepared == nil, let id = session.queryID { line += ",\"query_id\":" + JSONText.quote(id) }
+        if prepared == nil, let query = session.queryText { line += ",\"query\":" + JSONText.quote(query) }
         return line + "}"
     }
 
     /// The record as a JSON object (for /actions and webhook responses).
     public var json: String {
+        if let prepared { return Self.object(preparedFields(prepared)) }
         let fields: [(String, String)] = [
             ("time", JSONText.quote(formatRFC3339(seconds: Int(time), milliseconds: Int((time - time.rounded(.down)) * 1000)))),
         ] + (target.map { [("target", JSONText.quote($0))] } ?? []) + [
@@ -48,6 +52,25 @@ public struct ActionRecord: Sendable, Equatable {
             ("action", JSONText.quote(action.rawValue)), ("result", JSONText.quote(result.rawValue)),
             ("dry_run", dryRun ? "true" : "false"),
         ] + (refusedBy.map { [("guard", JSONText.quote($0.rawValue))] } ?? [])
+        return Self.object(fields)
+    }
+
+    /// The fields of a prepared transaction's record, in the order of `json`.
+    func preparedFields(_ t: PreparedTransaction) -> [(String, String)] {
+        [
+            ("time", JSONText.quote(formatRFC3339(seconds: Int(time), milliseconds: Int((time - time.rounded(.down)) * 1000)))),
+            ("rule", JSONText.quote(rule)), ("alertname", JSONText.quote(alertname)),
+            ("fingerprint", JSONText.quote(fingerprint)), ("gid", JSONText.quote(t.gid)),
+            ("transaction", JSONText.quote(t.transaction)), ("prepared", JSONText.quote(t.preparedText)),
+            ("datname", JSONText.quote(t.datname)), ("owner", JSONText.quote(t.owner)),
+            ("prepared_age_seconds", formatValue((t.age * 1000).rounded() / 1000)),
+            ("action", JSONText.quote(action.rawValue)), ("result", JSONText.quote(result.rawValue)),
+            ("dry_run", dryRun ? "true" : "false"),
+        ] + (refusedBy.map { [("guard", JSONText.quote($0.rawValue))] } ?? [])
+    }
+
+    /// `{"k":v,…}` from fields whose values are already JSON.
+    static func object(_ fields: [(String, String)]) -> String {
         var object = "{"
         object.reserveCapacity(fields.reduce(2) { $0 + $1.0.utf8.count + $1.1.utf8.count + 4 })
         for (index, (key, value)) in fields.enumerated() {
@@ -73,6 +96,10 @@ public final class ActionLog: Sendable {
         var webhookRequests: [Int: Int] = [:]
         var alerts: [AlertOutcome: Int] = [:]
         var lastAction: [String: Double] = [:]
+        /// Cancelled sessions waiting for their escalation's terminate step, by rule.
+        var pendingEscalations: [ExactName: Int] = [:]
+        /// Rules shown by pgwarden_escalations_pending even at 0: the policy's escalations.
+        var escalationRules: Set<ExactName> = []
     }
 
     /// `--audit.file`, when given.
@@ -88,6 +115,19 @@ public final class ActionLog: Sendable {
     public func record(_ records: [ActionRecord]) {
         for r in records {
             let level: Logger.Level = r.result == .error || r.result == .unknown ? .error : .info
+            if let t = r.prepared {
+                let message: Logger.Message = r.result.acted ? "prepared transaction acted on"
+                    : r.result == .unknown ? "prepared transaction perhaps acted on" : "prepared transaction skipped"
+                logger.log(level: level, message,
+                           metadata: [
+                               "rule": "\(r.rule)", "alert.name": "\(r.alertname)", "alert.fingerprint": "\(r.fingerprint)",
+                               "gid": "\(t.gid)", "transaction": "\(t.transaction)", "prepared": "\(t.preparedText)",
+                               "datname": "\(t.datname)", "owner": "\(t.owner)",
+                               "prepared_age_seconds": "\(formatValue((t.age * 1000).rounded() / 1000))",
+                               "action": "\(r.action.rawValue)", "result": "\(r.result.rawValue)", "dry_run": "\(r.dryRun)",
+                           ].merging(r.refusedBy.map { ["guard": "\($0.rawValue)"] } ?? [:]) { $1 })
+                continue
+            }
             let message: Logger.Message = r.result.acted ? "session acted on" : r.result == .unknown ? "session perhaps acted on" : "session skipped"
             logger.log(level: level, message,
                        metadata: [
@@ -113,6 +153,20 @@ public final class ActionLog: Sendable {
     /// Counts one alert of a notification by what was made of it.
     public func countAlert(_ outcome: AlertOutcome) {
         state.withLock { $0.alerts[outcome, default: 0] += 1 }
+    }
+
+    /// Sets the sessions waiting for an escalation's terminate step, by rule (the rules absent
+    /// wait for nothing).
+    public func setPendingEscalations(_ counts: [String: Int]) {
+        state.withLock { s in
+            s.pendingEscalations = Dictionary(counts.map { (ExactName($0.key), $0.value) }, uniquingKeysWith: +)
+        }
+    }
+
+    /// The policy's cancel_then_terminate rules, shown by pgwarden_escalations_pending at 0 when
+    /// nothing waits (set at start and on every reload).
+    public func declareEscalationRules(_ names: [String]) {
+        state.withLock { $0.escalationRules = Set(names.map(ExactName.init)) }
     }
 
     /// Counts one webhook response by status code.
@@ -147,7 +201,12 @@ public final class ActionLog: Sendable {
         var last = MetricFamily("pgwarden_last_action_timestamp_seconds", .gauge,
             help: "Unix time of the last session a rule signalled successfully.")
         for rule in s.lastAction.keys.sorted() { last.add(s.lastAction[rule]!, [("rule", rule)]) }
-        var result = [actions, requests, alerts, last]
+        var pending = MetricFamily("pgwarden_escalations_pending", .gauge,
+            help: "Sessions cancelled by a cancel_then_terminate rule and waiting for its terminate step (the grace period), by rule.")
+        for rule in s.escalationRules.union(s.pendingEscalations.keys).sorted() {
+            pending.add(Double(s.pendingEscalations[rule] ?? 0), [("rule", rule.text)])
+        }
+        var result = [actions, requests, alerts, last, pending]
         if let audit {
             result.append(MetricFamily("pgwarden_audit_write_errors_total", .counter,
                                        help: "Batches of audit records that could not be written to --audit.file.",

@@ -26,13 +26,16 @@ public typealias PolicySource = @Sendable () -> (policy: Policy, forceDryRun: Bo
 public final class ActionRunner: Sendable {
     public let killer: Killer
     public let log: ActionLog
-    private let limiter = RateLimiter()
-    private let serial = Mutex(())
-    private let logger: Logger
+    let limiter = RateLimiter()
+    let serial = Mutex(())
+    let logger: Logger
+    /// Escalations in their grace period, until their terminate step runs, their alert resolves
+    /// or their target leaves the fleet.
+    let pending = PendingEscalations()
     /// The target's name in fleet mode: every record carries it.
     public let target: String?
     private let claims = Mutex(Claims())
-    /// Set when the runner's target leaves the fleet (or changes): pending escalations are withdrawn.
+    /// Set when the runner's target leaves the fleet (or changes).
     private let retired = Mutex(false)
 
     /// The target left the config file or changed on a reload: escalations still waiting in
@@ -40,6 +43,18 @@ public final class ActionRunner: Sendable {
     public func retire() {
         retired.withLock { $0 = true }
         killer.database.retire()
+        let withdrawn = pending.removeAll()
+        guard !withdrawn.isEmpty else { return }
+        log.setPendingEscalations(pending.counts())
+        for escalation in withdrawn {
+            let records = stamped(escalation.cancelled.map {
+                ActionRecord(escalation.rule, escalation.alert, $0, .terminate, .withdrawn, dryRun: false, refusedBy: .policyReload)
+            })
+            logger.warning("escalation withdrawn: its target left the config file, or changed, during the grace period",
+                           metadata: ["rule": "\(escalation.rule.name)", "sessions": "\(records.count)"])
+            log.record(records)
+            escalation.onEscalated?(records)
+        }
     }
 
     /// The alerts this replica has claimed on the server (advisory locks held by its action
@@ -176,6 +191,7 @@ public final class ActionRunner: Sendable {
     public func run(rule: Rule, selection: Selection, protectedRoles: [String], dryRun: Bool, alert: AlertRef,
                     policyNow: PolicySource? = nil,
                     onEscalated: (@Sendable ([ActionRecord]) -> Void)? = nil) throws -> [ActionRecord] {
+        precondition(rule.action != .rollbackPrepared, "rollback_prepared rules run through runPrepared")
         let (records, cancelled, failure) = try serial.withLock { _ -> ([ActionRecord], [SessionRow], (any Error)?) in
           try killer.exclusively { connection, effectsSent -> SameThread<([ActionRecord], [SessionRow], (any Error)?)> in
             SameThread(try {
@@ -253,18 +269,20 @@ public final class ActionRunner: Sendable {
     /// After the grace period, terminates the cancelled sessions that still match, under the
     /// policy in force then: the rule as it is now (removed or no longer an escalation: nothing is
     /// terminated, result `withdrawn`; now dry run: `dry_run`), its protection, its caps (the
-    /// per-minute budget is spent by the terminations too), and each session as it is now.
+    /// per-minute budget is spent by the terminations too), and each session as it is now. Until
+    /// then the escalation waits in `pending`, where the resolved notification of its alert
+    /// stands it down (`standDown`): then nothing is terminated.
     private func scheduleEscalation(rule scheduled: Rule, selection: Selection, alert: AlertRef, cancelled: [SessionRow],
                                     policyNow: @escaping PolicySource,
                                     onEscalated: (@Sendable ([ActionRecord]) -> Void)?) {
         let grace = scheduled.gracePeriod.milliseconds
+        let id = pending.add(PendingEscalation(rule: scheduled, alert: alert, cancelled: cancelled, onEscalated: onEscalated))
+        log.setPendingEscalations(pending.counts())
         DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(Int(grace))) { [self] in
-            let records: [ActionRecord] = serial.withLock { _ in
-                if retired.withLock({ $0 }) {
-                    logger.warning("escalation withdrawn: its target left the config file, or changed, during the grace period",
-                                   metadata: ["rule": "\(scheduled.name)"])
-                    return cancelled.map { .init(scheduled, alert, $0, .terminate, .withdrawn, dryRun: false, refusedBy: .policyReload) }
-                }
+            let records: [ActionRecord]? = serial.withLock { _ in
+                // Taken out under the lock: from here on a resolved notification is too late.
+                guard pending.remove(id) != nil else { return nil }
+                log.setPendingEscalations(pending.counts())
                 let (policy, forceDryRun) = policyNow()
                 guard let rule = policy.rules.first(where: { $0.name.isExactly(scheduled.name) }),
                       rule.action == .cancelThenTerminate else {
@@ -277,9 +295,36 @@ public final class ActionRunner: Sendable {
                 return escalate(rule: rule, selection: current, protectedRoles: policy.protectedRoles,
                                 dryRun: forceDryRun || policy.dryRun || rule.dryRun, alert: alert, cancelled: cancelled)
             }
+            guard let records else {
+                logger.info("escalation grace period over; nothing to terminate: it stood down when its alert resolved, or its target left the config file",
+                            metadata: ["rule": "\(scheduled.name)", "alert.fingerprint": "\(alert.fingerprint)"])
+                return
+            }
             log.record(stamped(records))
             onEscalated?(stamped(records))
         }
+    }
+
+    /// A resolved alert: the escalations it started that are still in their grace period stand
+    /// down. Their cancelled sessions are recorded as `terminate`/`resolved` and are never
+    /// terminated. Sends no statement, so it can never act on a session. Returns the records.
+    public func standDown(resolved alert: AlertRef) -> [ActionRecord] {
+        let stood = pending.removeAll(answering: alert)
+        guard !stood.isEmpty else { return [] }
+        log.setPendingEscalations(pending.counts())
+        var all: [ActionRecord] = []
+        for escalation in stood {
+            let records = escalation.cancelled.map {
+                ActionRecord(escalation.rule, escalation.alert, $0, .terminate, .resolved, dryRun: false, refusedBy: .alertResolved)
+            }
+            logger.info("escalation stood down: its alert resolved during the grace period",
+                        metadata: ["rule": "\(escalation.rule.name)", "alert.fingerprint": "\(escalation.alert.fingerprint)",
+                                   "sessions": "\(records.count)"])
+            log.record(stamped(records))
+            escalation.onEscalated?(stamped(records))
+            all += stamped(records)
+        }
+        return all
     }
 
     /// The terminate step of an escalation, under the lock: the cancelled sessions that are still

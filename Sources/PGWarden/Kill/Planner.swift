@@ -28,6 +28,9 @@ public enum ActionResult: String, Sendable, Equatable, CaseIterable, Comparable 
     /// An escalation's terminate step found its rule removed, or no longer an escalation, in the
     /// policy in force (a reload during the grace period): not terminated.
     case withdrawn
+    /// An escalation's terminate step stood down: the alert it answered resolved during the
+    /// grace period. Not terminated.
+    case resolved
 
     /// Signalled, or would have been in a dry run.
     public var acted: Bool { self == .success || self == .dryRun }
@@ -53,6 +56,15 @@ public enum Guard: String, Sendable, Equatable {
     case killTimeRecheck = "kill_time_recheck"
     /// A reload during an escalation's grace period removed its rule or changed its action.
     case policyReload = "policy_reload"
+    /// The alert an escalation answered resolved during its grace period.
+    case alertResolved = "alert_resolved"
+    /// pgwarden's role may not finish the prepared transaction (ROLLBACK PREPARED needs a
+    /// superuser, or the role that prepared it, which a member may become with SET ROLE).
+    case rollbackPermission = "rollback_permission"
+    /// A rollback_prepared rule's max_transactions_per_alert was reached.
+    case perAlertTransactionCap = "max_transactions_per_alert"
+    /// A rollback_prepared rule's max_transactions_per_minute was reached.
+    case perMinuteTransactionCap = "max_transactions_per_minute"
 }
 
 /// One planned session: the row as listed, the decision and, for a skip, the guard.

@@ -69,6 +69,7 @@ public struct Selection: Sendable, Equatable {
         if let min = c.minTransactionAge {
             guard let age = row.transactionAge, age >= min.seconds else { return false }
         }
+        if let min = c.minBackendAge, !(row.backendAge >= min.seconds) { return false }
         if !c.databases.allows(row.datname) || !c.roles.allows(row.usename)
             || !c.applicationNames.allows(row.applicationName) { return false }
         if !c.clientAddresses.isEmpty && !c.clientAddresses.contains(where: { $0.contains(row.clientAddr) }) { return false }
@@ -111,6 +112,9 @@ public struct Selection: Sendable, Equatable {
         }
         if let min = c.minTransactionAge {
             sql.append("now() - a.xact_start >= make_interval(secs => \(params.bind(String(min.seconds)))::float8)")
+        }
+        if let min = c.minBackendAge {
+            sql.append("now() - a.backend_start >= make_interval(secs => \(params.bind(String(min.seconds)))::float8)")
         }
         func filter(_ column: String, _ f: NameFilter) {
             if !f.include.isEmpty { sql.append("COALESCE(\(column), '') = ANY(\(params.textArray(f.include)))") }

@@ -14,6 +14,7 @@ public enum SessionJSON {
                 ("application_name", JSONText.quote(s.applicationName)), ("client_addr", JSONText.quote(s.clientAddr)),
                 ("state", JSONText.quote(s.state)), ("state_age_seconds", formatValue((s.stateAge * 1000).rounded() / 1000)),
                 ("transaction_age_seconds", s.transactionAge.map { formatValue(($0 * 1000).rounded() / 1000) } ?? "null"),
+                ("backend_age_seconds", formatValue((s.backendAge * 1000).rounded() / 1000)),
                 ("superuser", String(s.isSuperuser)), ("protected", String(s.isProtected)), ("can_signal", String(s.canSignal)),
                 ("blocking", String(s.isBlocking)), ("note", JSONText.quote(notes[s.pid] ?? "")),
             ])

@@ -17,6 +17,8 @@ public struct SessionRow: Sendable, Equatable {
     public var stateAge: Double
     /// Seconds since the transaction began; nil outside a transaction.
     public var transactionAge: Double?
+    /// Seconds since the backend started (the connection's age).
+    public var backendAge: Double = 0
     public var isSuperuser: Bool
     /// Its role is one of the protected roles or a member of one (see `protectedSQL`).
     public var isProtected: Bool
@@ -35,7 +37,7 @@ public struct SessionRow: Sendable, Equatable {
                 usename: String = "", applicationName: String = "", clientAddr: String = "", state: String = "idle",
                 stateAge: Double = 0, transactionAge: Double? = nil, isSuperuser: Bool = false, isProtected: Bool = false,
                 queryID: String? = nil, queryText: String? = nil,
-                blocked: [BlockedSession] = [], canSignal: Bool = true) {
+                blocked: [BlockedSession] = [], canSignal: Bool = true, backendAge: Double = 0) {
         self.pid = pid
         self.backendStartMicros = backendStartMicros
         self.backendStartEpoch = backendStartEpoch ?? Double(backendStartMicros) / 1_000_000
@@ -52,6 +54,7 @@ public struct SessionRow: Sendable, Equatable {
         self.queryText = queryText
         self.blocked = blocked
         self.canSignal = canSignal
+        self.backendAge = backendAge
     }
 
     /// Longest query text kept for the audit file, in characters.
@@ -68,7 +71,8 @@ public struct SessionRow: Sendable, Equatable {
         COALESCE(a.usename::text, ''), COALESCE(a.application_name, ''), COALESCE(host(a.client_addr), ''), \
         COALESCE(a.state, ''), GREATEST(0, \(ageSeconds("a.state_change")))::text, \
         GREATEST(0, \(ageSeconds("a.xact_start")))::text, COALESCE(r.rolsuper, false), \
-        b.datnames, b.usenames, b.apps, \(canSignalSQL), \(protectedSQL("$2::text[]")), \(queryID), \(query) \
+        b.datnames, b.usenames, b.apps, \(canSignalSQL), \(protectedSQL("$2::text[]")), \(queryID), \(query), \
+        GREATEST(0, \(ageSeconds("a.backend_start")))::text \
         FROM pg_stat_activity a LEFT JOIN pg_roles r ON r.oid = a.usesysid LEFT JOIN (\
         SELECT blocker, array_agg(COALESCE(datname::text, '')) AS datnames, array_agg(COALESCE(usename::text, '')) AS usenames, \
         array_agg(COALESCE(application_name, '')) AS apps FROM (SELECT unnest(pg_blocking_pids(w.pid)) AS blocker, w.datname, \
@@ -112,7 +116,7 @@ public struct SessionRow: Sendable, Equatable {
                               usename: r.text(3), applicationName: r.text(4), clientAddr: r.text(5), state: r.text(6),
                               stateAge: r.double(7), transactionAge: r[8].flatMap(Double.init), isSuperuser: r.bool(9),
                               isProtected: r.bool(14), queryID: r.count > 15 ? r[15] : nil, queryText: r.count > 16 ? r[16] : nil,
-                              blocked: blocked, canSignal: r.bool(13))
+                              blocked: blocked, canSignal: r.bool(13), backendAge: r.count > 17 ? r.double(17) : 0)
         }
     }
 }

@@ -30,6 +30,9 @@ public enum KillAction: String, Sendable, Equatable, CaseIterable {
     /// Cancel, wait the grace period, terminate those still matching. Idle-in-transaction
     /// sessions are terminated at once (cancel does nothing to an idle backend).
     case cancelThenTerminate = "cancel_then_terminate"
+    /// ROLLBACK PREPARED: ends forgotten prepared transactions (a rule of its own kind, which
+    /// selects prepared transactions, not sessions; see `PreparedCriteria`).
+    case rollbackPrepared = "rollback_prepared"
 }
 
 /// Which alerts a rule answers: an alertname and optional label equalities.
@@ -68,6 +71,9 @@ public struct SessionCriteria: Sendable, Equatable {
     public var states: [String]
     public var minStateAge: Duration?
     public var minTransactionAge: Duration?
+    /// The session has been connected at least this long (backend_start): old pooled
+    /// connections, to rebalance a pool.
+    public var minBackendAge: Duration?
     public var databases: NameFilter
     public var roles: NameFilter
     public var applicationNames: NameFilter
@@ -81,12 +87,13 @@ public struct SessionCriteria: Sendable, Equatable {
     public var allowSuperuser: Bool
 
     public init(states: [String] = [], minStateAge: Duration? = nil, minTransactionAge: Duration? = nil,
-                databases: NameFilter = .init(), roles: NameFilter = .init(), applicationNames: NameFilter = .init(),
+                minBackendAge: Duration? = nil, databases: NameFilter = .init(), roles: NameFilter = .init(), applicationNames: NameFilter = .init(),
                 clientAddresses: [CIDR] = [], excludeClientAddresses: [CIDR] = [], onlyBlocking: Bool = false,
                 allowSuperuser: Bool = false) {
         self.states = states
         self.minStateAge = minStateAge
         self.minTransactionAge = minTransactionAge
+        self.minBackendAge = minBackendAge
         self.databases = databases
         self.roles = roles
         self.applicationNames = applicationNames
@@ -105,9 +112,12 @@ public struct Rule: Sendable, Equatable {
     /// For cancel_then_terminate: how long to wait after cancelling before terminating.
     public var gracePeriod: Duration
     public var sessions: SessionCriteria
-    /// At most this many sessions acted on per alert.
+    /// For a rollback_prepared rule: the prepared transactions it may roll back.
+    public var prepared: PreparedCriteria = .init()
+    /// At most this many sessions (prepared transactions, for rollback_prepared) acted on per alert.
     public var maxSessionsPerAlert: Int
-    /// At most this many sessions acted on by this rule in any 60 seconds.
+    /// At most this many sessions (prepared transactions, for rollback_prepared) acted on by
+    /// this rule in any 60 seconds.
     public var maxSessionsPerMinute: Int
     public var dryRun: Bool
     /// Labels a firing alert must carry, non-empty, for this rule to act on it: those its scope
@@ -133,6 +143,10 @@ public struct Rule: Sendable, Equatable {
     public static let defaultMaxSessionsPerAlert = 10
     public static let defaultMaxSessionsPerMinute = 60
     public static let defaultGracePeriod: Duration = .seconds(10)
+    /// A rollback_prepared rule's caps when the policy gives none: lower than the sessions', as
+    /// rolling back a prepared transaction discards work a transaction manager may have promised.
+    public static let defaultMaxTransactionsPerAlert = 5
+    public static let defaultMaxTransactionsPerMinute = 20
 
     public init(name: String, match: AlertMatch, action: KillAction, gracePeriod: Duration = Rule.defaultGracePeriod,
                 sessions: SessionCriteria = .init(), maxSessionsPerAlert: Int = Rule.defaultMaxSessionsPerAlert,

@@ -92,6 +92,18 @@ struct PolicyFields {
         return value
     }
 
+    /// An optional age selector (`min_state_age`, …): a duration of at most 87600h (`parseAge`).
+    func age(_ key: String) throws(PolicyError) -> Duration? {
+        guard let node = entries[key] else { return nil }
+        guard let scalar = node.scalar else {
+            throw error(key, node, "must be a duration: write it like 500ms, 30s, 10m or 1h30m, got \(Self.describe(node))")
+        }
+        switch parseAge(scalar.text) {
+        case .success(let age): return age
+        case .failure(let problem): throw error(key, node, "\(problem), got \(Self.describe(node))")
+        }
+    }
+
     /// An optional list whose items are converted by `convert` (given the item's text, node and key path).
     /// An include list (`includes`) may not be empty: `[]` would silently mean "any".
     func list<T>(_ key: String, includes: Bool = false,

@@ -44,6 +44,8 @@ public enum PolicyLoader {
         "databases", "exclude_databases", "roles", "exclude_roles", "application_names", "exclude_application_names",
         "client_addresses", "exclude_client_addresses", "only_blocking", "allow_superuser",
         "max_sessions_per_alert", "max_sessions_per_minute", "dry_run", "require_labels", "targets", "target_labels",
+        "min_backend_age", "min_prepared_age", "owners", "exclude_owners", "gid_patterns", "exclude_gid_patterns",
+        "max_transactions_per_alert", "max_transactions_per_minute",
     ]
     /// Keys allowed in a rule's `match`.
     static let matchKeys = ["alertname", "labels"]
@@ -136,6 +138,7 @@ public enum PolicyLoader {
             throw fields.error("action", fields.node("action"), "must be one of \(actions), got \"\(actionText)\"")
         }
         var rule = Rule(name: name, match: AlertMatch(alertname: alertname, labels: labels), action: action)
+        try checkKeysApply(fields, action: action)
         if let grace = try fields.duration("grace_period") {
             let graceNode = fields.node("grace_period")
             guard action == .cancelThenTerminate else {
@@ -147,9 +150,15 @@ public enum PolicyLoader {
             }
             rule.gracePeriod = grace
         }
-        rule.sessions = try parseCriteria(fields)
-        rule.maxSessionsPerAlert = try fields.int("max_sessions_per_alert", minimum: 1) ?? Rule.defaultMaxSessionsPerAlert
-        rule.maxSessionsPerMinute = try fields.int("max_sessions_per_minute", minimum: 1) ?? Rule.defaultMaxSessionsPerMinute
+        if action == .rollbackPrepared {
+            rule.prepared = try parsePreparedCriteria(fields)
+            rule.maxSessionsPerAlert = try fields.int("max_transactions_per_alert", minimum: 1) ?? Rule.defaultMaxTransactionsPerAlert
+            rule.maxSessionsPerMinute = try fields.int("max_transactions_per_minute", minimum: 1) ?? Rule.defaultMaxTransactionsPerMinute
+        } else {
+            rule.sessions = try parseCriteria(fields)
+            rule.maxSessionsPerAlert = try fields.int("max_sessions_per_alert", minimum: 1) ?? Rule.defaultMaxSessionsPerAlert
+            rule.maxSessionsPerMinute = try fields.int("max_sessions_per_minute", minimum: 1) ?? Rule.defaultMaxSessionsPerMinute
+        }
         rule.dryRun = try fields.bool("dry_run") ?? false
         rule.requireLabels = try fields.list("require_labels", includes: true) { (label, node, path) throws(PolicyError) in
             guard isLabelName(label) else {
@@ -178,6 +187,7 @@ public enum PolicyLoader {
     /// reaches every session its states allow when an alert lacks the labels that would narrow it.
     public static func warnings(_ policy: Policy) -> [String] {
         policy.rules.enumerated().compactMap { index, rule in
+            if rule.action == .rollbackPrepared { return preparedWarning(index, rule) }
             let c = rule.sessions
             let narrow = !c.databases.include.isEmpty || !c.roles.include.isEmpty || !c.applicationNames.include.isEmpty
                 || !c.clientAddresses.isEmpty
@@ -209,8 +219,9 @@ public enum PolicyLoader {
             }
             return state
         } ?? []
-        criteria.minStateAge = try fields.duration("min_state_age")
-        criteria.minTransactionAge = try fields.duration("min_transaction_age")
+        criteria.minStateAge = try fields.age("min_state_age")
+        criteria.minTransactionAge = try fields.age("min_transaction_age")
+        criteria.minBackendAge = try fields.age("min_backend_age")
         criteria.databases = try NameFilter(include: fields.strings("databases", includes: true) ?? [],
                                             exclude: fields.strings("exclude_databases") ?? [])
         criteria.roles = try NameFilter(include: fields.strings("roles", includes: true) ?? [],

@@ -181,6 +181,22 @@ public final class PGConnection: @unchecked Sendable {
         }
     }
 
+    /// `text` as an SQL string literal, quoted by libpq for this connection's client encoding and
+    /// `standard_conforming_strings` (PQescapeLiteral), for the few statements that take a
+    /// literal and no parameter (`ROLLBACK PREPARED 'gid'`). Text that holds a NUL, or that libpq
+    /// finds invalid in the encoding, is refused: it could not be the text meant.
+    public func escapeLiteral(_ text: String) throws -> String {
+        let length = text.utf8.count
+        guard !text.utf8.contains(0) else {
+            throw PostgresError(.queryFailed, message: "a text with a NUL character cannot be written as an SQL literal")
+        }
+        guard let escaped = PQescapeLiteral(conn, text, length) else {
+            throw PostgresError(.queryFailed, message: "libpq could not quote a literal: \(String(cString: PQerrorMessage(conn)))")
+        }
+        defer { PQfreemem(escaped) }
+        return String(cString: escaped)
+    }
+
     /// Waits for the answers to what was sent and copies them out, one per statement.
     private func awaitResults(deadline: ContinuousClock.Instant, timeout: Duration) throws -> [QueryResult] {
         while PQisBusy(conn) == 1 {

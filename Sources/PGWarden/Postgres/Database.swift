@@ -19,6 +19,9 @@ public struct ConnectionSettings: Sendable {
     public var warmsBackendHeap: Bool
     /// A file holding the password, read on every connection (a target's `password_file`).
     public var passwordFile: String?
+    /// Connect to this database instead of the DSN's (its other settings stay): ROLLBACK
+    /// PREPARED must run in the prepared transaction's database.
+    public var database: String? = nil
 
     public init(dsn: String?, statementTimeout: Duration = .seconds(5), lockTimeout: Duration = .seconds(1),
                 connectTimeout: Duration = .seconds(3), applicationName: String = "pgwarden",
@@ -163,7 +166,14 @@ public final class Database: Sendable {
     }
 
     private func connect() throws -> PGConnection {
+        var dsn = settings.dsn
         var overrides = [("client_encoding", "UTF8")]
+        if let database = settings.database {
+            // libpq expands only the first dbname as a connection string; a later one is a plain
+            // name. Without a DSN, the name goes in a quoted key=value string of its own, so no
+            // database name is ever read as connection options.
+            if dsn == nil { dsn = "dbname=" + Self.conninfoQuoted(database) } else { overrides.append(("dbname", database)) }
+        }
         if let file = settings.passwordFile {
             do {
                 overrides.append(("password", try readSecretFile(file, flag: "password_file")))
@@ -172,13 +182,18 @@ public final class Database: Sendable {
             }
         }
         return try PGConnection.connect(
-            dsn: settings.dsn,
+            dsn: dsn,
             // TCP keepalives on the client side (the DSN may set its own): a server that vanished
             // without closing the connection is noticed in about a minute, not hours.
             defaults: [("application_name", settings.applicationName), ("keepalives_idle", "30"),
                        ("keepalives_interval", "10"), ("keepalives_count", "3")],
             overrides: overrides,
             timeout: settings.connectTimeout)
+    }
+
+    /// A value quoted for a libpq key=value string: in single quotes, `\` and `'` escaped.
+    static func conninfoQuoted(_ value: String) -> String {
+        "'" + value.replacing("\\", with: "\\\\").replacing("'", with: "\\'") + "'"
     }
 
     /// The session settings pgwarden relies on, whatever the role, database or server set:

@@ -1,7 +1,7 @@
 /// What the webhook made of one alert of a notification: the `outcome` field of its summary in
 /// the response and the `outcome` label of `pgwarden_webhook_alerts_total`.
 public enum AlertOutcome: String, Sendable, CaseIterable, Comparable {
-    /// The alert resolved; nothing is done.
+    /// The alert resolved; nothing is done, except that escalations it started stand down.
     case resolved
     /// The same alert (fingerprint or labels) appeared earlier in the notification; it is
     /// handled once, so its copies cannot multiply a rule's per-alert cap.
@@ -24,6 +24,8 @@ public enum AlertOutcome: String, Sendable, CaseIterable, Comparable {
     case notAddressable = "not addressable"
     /// The rule's selection found no session.
     case noMatchingSessions = "no matching sessions"
+    /// A rollback_prepared rule's selection found no prepared transaction.
+    case noMatchingTransactions = "no matching transactions"
     /// Sessions would have been signalled (dry run).
     case dryRun = "dry run"
     /// Sessions were signalled.

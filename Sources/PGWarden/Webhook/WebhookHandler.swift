@@ -66,6 +66,12 @@ public final class WebhookHandler: Sendable {
         self.loadCredentials = loadCredentials
         self.logger = logger
         self.deadline = deadline
+        log.declareEscalationRules(Self.escalationRules(policies.policy))
+    }
+
+    /// The names of the policy's cancel_then_terminate rules (pgwarden_escalations_pending).
+    static func escalationRules(_ policy: Policy) -> [String] {
+        policy.rules.filter { $0.action == .cancelThenTerminate }.map(\.name)
     }
 
     /// The webhook and /actions routes. Their credentials are checked from the headers, before
@@ -93,6 +99,7 @@ public final class WebhookHandler: Sendable {
     /// that token, so the webhook answers 503 until a later SIGHUP reads good files.
     public func reload(logger: Logger, reloadingPolicy: Bool = true) {
         if reloadingPolicy { policies.reload(logger: logger) }
+        log.declareEscalationRules(Self.escalationRules(policies.policy))
         log.audit?.reopen()
         guard let loadCredentials else { return }
         do {
@@ -210,10 +217,7 @@ public final class WebhookHandler: Sendable {
             runner = targetRunner
             fleetTarget = target.config
         }
-        guard alert.status == "firing" else {
-            runner.releaseClaim(ref)
-            return summary(alert, .resolved)
-        }
+        guard alert.status == "firing" else { return resolved(alert, runner: runner) }
         guard let rule = policy.rule(for: alert.labels, target: fleetTarget) else { return summary(alert, .nothingMatched) }
         let dryRun = forceDryRun || policy.dryRun || rule.dryRun
         let missing = rule.missingLabels(alert.labels)
@@ -223,6 +227,13 @@ public final class WebhookHandler: Sendable {
             logger.warning("alert not acted on", metadata: ["rule": "\(rule.name)", "alert.fingerprint": "\(ref.fingerprint)",
                                                             "reason": "\(reason)"])
             return summary(alert, .missingLabels, rule: rule.name, dryRun: dryRun, reason: reason)
+        }
+        if rule.action == .rollbackPrepared {
+            let selection = PreparedSelection.narrowing(rule.prepared, by: alert.labels)
+            let records = try runner.runPrepared(rule: rule, selection: selection, protectedRoles: policy.protectedRoles,
+                                                 dryRun: dryRun, alert: ref)
+            return summary(alert, Self.outcome(records, dryRun: dryRun, none: .noMatchingTransactions), rule: rule.name,
+                           dryRun: dryRun, records: records, recordsKey: "transactions")
         }
         let selection = Selection.narrowing(rule.sessions, by: alert.labels)
         if let reason = selection.unusableReason {
@@ -243,15 +254,32 @@ public final class WebhookHandler: Sendable {
             logger.info("alert left to another replica", metadata: ["rule": "\(rule.name)", "alert.fingerprint": "\(ref.fingerprint)"])
             return summary(alert, .otherReplica, rule: rule.name, dryRun: dryRun, reason: other.description, target: runner.target)
         }
-        let outcome: AlertOutcome = records.isEmpty ? .noMatchingSessions
-            : records.contains { $0.result.acted } ? (dryRun ? .dryRun : .acted)
-            : .nothingActedOn
-        return summary(alert, outcome, rule: rule.name, dryRun: dryRun, records: records, target: runner.target)
+        return summary(alert, Self.outcome(records, dryRun: dryRun, none: .noMatchingSessions), rule: rule.name,
+                       dryRun: dryRun, records: records, target: runner.target)
+    }
+
+    /// What was made of an alert whose rule ran and produced `records`.
+    static func outcome(_ records: [ActionRecord], dryRun: Bool, none: AlertOutcome) -> AlertOutcome {
+        records.isEmpty ? none : records.contains { $0.result.acted } ? (dryRun ? .dryRun : .acted) : .nothingActedOn
+    }
+
+    /// A resolved alert never acts. The escalations it started that are still in their grace
+    /// period stand down: their sessions are not terminated (result `resolved`).
+    func resolved(_ alert: AlertNotification.Alert, runner: ActionRunner) -> String {
+        let ref = AlertRef(alertname: alert.labels["alertname"] ?? "", fingerprint: alert.fingerprint ?? "", labels: alert.labels)
+        runner.releaseClaim(ref)
+        let records = runner.standDown(resolved: ref)
+        guard !records.isEmpty else { return summary(alert, .resolved, target: runner.target) }
+        let rules = Set(records.map { ExactName($0.rule) }).sorted().map(\.text).joined(separator: ", ")
+        return summary(alert, .resolved, rule: records.first?.rule,
+                       reason: "the alert resolved during the grace period of rule \(rules): its \(records.count) cancelled "
+                           + "session(s) will not be terminated", records: records, target: runner.target)
     }
 
     /// Counts an alert's outcome and returns its JSON summary.
     func summary(_ alert: AlertNotification.Alert, _ outcome: AlertOutcome, rule: String? = nil, dryRun: Bool = false,
-                 reason: String? = nil, records: [ActionRecord] = [], target: String? = nil) -> String {
+                 reason: String? = nil, records: [ActionRecord] = [], recordsKey: String = "sessions",
+                 target: String? = nil) -> String {
         log.countAlert(outcome)
         var fields = ["\"alertname\":\(JSONText.quote(alert.labels["alertname"] ?? ""))",
                       "\"fingerprint\":\(JSONText.quote(alert.fingerprint ?? ""))",
@@ -260,7 +288,7 @@ public final class WebhookHandler: Sendable {
         if let rule { fields.append("\"rule\":\(JSONText.quote(rule))") }
         if let reason { fields.append("\"reason\":\(JSONText.quote(reason))") }
         fields.append("\"dry_run\":\(dryRun)")
-        fields.append("\"sessions\":[" + records.map(\.json).joined(separator: ",") + "]")
+        fields.append("\"\(recordsKey)\":[" + records.map(\.json).joined(separator: ",") + "]")
         return "{" + fields.joined(separator: ",") + "}"
     }
 }

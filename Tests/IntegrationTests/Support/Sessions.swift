@@ -104,6 +104,7 @@ final class AdminFixture: @unchecked Sendable {
 
     /// Terminates every session the test opened and drops what it created.
     func cleanUp() {
+        rollBackPreparedLeftovers()
         for db in databases {
             _ = try? admin.run("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", [db])
         }
