@@ -9,7 +9,7 @@ import Glibc
 // code. Why each is worth it, and what it costs: docs/development.md (Release build) and
 // docs/benchmarks.md (Peak resident memory).
 //   -static-stdlib   the Swift runtime inside the binary: no Swift libraries at run time, and
-//                    only the runtime code pgwarden calls becomes resident.
+//                    about 2 MB less resident than loading libswiftCore.so and its kin.
 //   -use-ld=lld      the toolchain's lld (the Swift driver's default on Linux is gold, which
 //                    cannot pack relocations).
 //   -L release/static-libstdc++  a linker script there turns the driver's -lstdc++ into GCC's
