@@ -8,7 +8,8 @@ build:
 	scripts/stamp-build.sh
 	$(SWIFT) build
 
-# The installed binary: the Swift runtime and libstdc++ linked in, packed relocations (release/build.sh says why).
+# The installed binary: the Swift runtime and libstdc++ linked in, packed relocations. That tuning is in
+# Package.swift (a plain `swift build -c release` gets it too); release/build.sh checks it took.
 release:
 	scripts/deps.sh build
 	scripts/stamp-build.sh

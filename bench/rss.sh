@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
-# Peak resident memory (VmHWM; the bar: no higher than postgres_exporter's in bench/run.sh) of pgwarden serving /metrics against PostgreSQL
-# holding N sessions, exporter only and with the webhook enabled (Alertmanager POSTs).
-#   bench/rss.sh [BIN ...]        throwaway cluster + holder, measure each binary, tear down
-#                                 (no BIN: build .build/release/pgwarden with release/build.sh)
+# Peak resident memory (VmHWM) of pgwarden serving /metrics against PostgreSQL holding N sessions,
+# exporter only and with the webhook enabled (Alertmanager POSTs), next to Debian's
+# prometheus-postgres-exporter under the same scrapes (the bar: pgwarden no higher than it).
+#   bench/rss.sh [BIN ...]        throwaway cluster + holder, measure each binary and
+#                                 postgres_exporter, tear down (no BIN: build
+#                                 .build/release/pgwarden with release/build.sh)
 #   bench/rss.sh setup            start the cluster + holder and keep them (state in $RSS_WORK)
-#   bench/rss.sh measure BIN ...  measure against the kept cluster (compare builds quickly)
+#   bench/rss.sh measure BIN ...  measure against the kept cluster (compare builds quickly);
+#                                 the name postgres_exporter stands for Debian's exporter
 #   bench/rss.sh teardown         stop the kept cluster + holder
-# Each run: start pgwarden, SCRAPES scrapes in rounds of PAR concurrent curls (webhook mode: plus
-# POSTS notifications, alternately one no rule matches and one the example policy's first rule
-# matches), then read VmHWM from /proc/PID/status. The webhook runs use examples/pgwarden.yml
-# turned dry-run, so the held sessions are listed and planned but never signalled.
-# Environment: N (2000), SCRAPES (100), PAR (4), POSTS (10), REPEAT (3 runs per mode; the table
-#   shows each run and, in bold, the maximum), RSS_WORK (/tmp/pgwarden-rss), SMAPS=1 (also print
-#   the per-mapping Rss, and how much of it is anonymous, at the end of each run), DSN_EXTRA
-#   (appended to the DSN, e.g. gssencmode=disable), RUN_ENV ("VAR=value ..." for pgwarden, e.g.
-#   MALLOC_ARENA_MAX=8), EXTRA_ARGS (more pgwarden arguments).
+# Each run: start a fresh copy of the binary, SCRAPES scrapes in rounds of PAR concurrent curls
+# (webhook mode: plus POSTS notifications, alternately one no rule matches and one the example
+# policy's first rule matches), then read VmHWM from /proc/PID/status. The webhook runs use
+# examples/pgwarden.yml turned dry-run, so the held sessions are listed and planned but never
+# signalled. postgres_exporter (default configuration, no webhook) gets the same scrapes.
+# Environment: N (2000), SCRAPES (100), PAR (4), POSTS (10), REPEAT (3 rounds; each round runs
+#   every binary once per mode; the table shows each run and, in bold, the maximum), RSS_WORK
+#   (/tmp/pgwarden-rss), SMAPS=1 (also print the per-mapping Rss, and how much of it is
+#   anonymous, at the end of each run), DSN_EXTRA (appended to pgwarden's DSN), RUN_ENV
+#   ("VAR=value ..." for pgwarden, e.g. MALLOC_ARENA_MAX=8), EXTRA_ARGS (more pgwarden arguments).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -82,19 +86,26 @@ smaps_summary() {  # per mapping (file + permissions): Rss and its anonymous par
        END{for (k in rss) if (rss[k] >= 32) printf "%6d kB (anon %5d)  %s\n", rss[k], anon[k], k}' "/proc/$1/smaps" | sort -rn
 }
 
-run_once() {  # run_once BIN MODE(exporter|webhook) -> prints VmHWM kB
-  local bin=$1 mode=$2 port wport pid args=()
+run_once() {  # run_once BIN|postgres_exporter MODE(exporter|webhook) -> prints VmHWM kB
+  local bin=$1 mode=$2 port wport pid args=() health=/healthz
   port=$(cat "$work/port")
   wport=$(free_port)
   [ "$mode" = webhook ] && args=(--config.file "$work/policy.yml" --webhook.allow-unauthenticated)
-  # shellcheck disable=SC2086
-  env ${RUN_ENV:-} "$bin" --web.listen-address "127.0.0.1:$wport" \
-    --dsn "host=127.0.0.1 port=$port user=postgres password=postgres dbname=postgres sslmode=disable gssencmode=disable${DSN_EXTRA:+ $DSN_EXTRA}" \
-    "${args[@]}" ${EXTRA_ARGS:-} >"$work/pgwarden.log" 2>&1 &
+  if [ "$bin" = postgres_exporter ]; then
+    # Debian's exporter in its default configuration, connected as bench/run.sh connects it.
+    DATA_SOURCE_NAME="postgresql://postgres:postgres@127.0.0.1:$port/postgres?sslmode=disable" \
+      prometheus-postgres-exporter --web.listen-address "127.0.0.1:$wport" >"$work/pgwarden.log" 2>&1 &
+    health=/metrics
+  else
+    # shellcheck disable=SC2086
+    env ${RUN_ENV:-} "$bin" --web.listen-address "127.0.0.1:$wport" \
+      --dsn "host=127.0.0.1 port=$port user=postgres password=postgres dbname=postgres sslmode=disable gssencmode=disable${DSN_EXTRA:+ $DSN_EXTRA}" \
+      "${args[@]}" ${EXTRA_ARGS:-} >"$work/pgwarden.log" 2>&1 &
+  fi
   pid=$!
   echo "$pid" >"$work/pgwarden.pid"  # teardown stops it should this run fail half-way
   for _ in $(seq 100); do
-    curl -fsS -o /dev/null --max-time 5 "http://127.0.0.1:$wport/healthz" 2>/dev/null && break
+    curl -fsS -o /dev/null --max-time 5 "http://127.0.0.1:$wport$health" 2>/dev/null && break
     kill -0 "$pid" 2>/dev/null || { cat "$work/pgwarden.log" >&2; exit 1; }
     sleep 0.1
   done
@@ -125,24 +136,45 @@ run_once() {  # run_once BIN MODE(exporter|webhook) -> prints VmHWM kB
 
 measure() {
   [ -f "$work/port" ] || { echo "rss.sh: no cluster; run bench/rss.sh setup" >&2; exit 1; }
-  local bin mode runs r v max
+  local i r m mode v k n=$#
+  local -a bins=("$@") modes=(exporter webhook) runs=() max=()
+  # Rounds: each round runs every binary once in each mode, so load from elsewhere on the
+  # machine spreads over all of them.
+  for ((r = 0; r < REPEAT; r++)); do
+    for ((i = 0; i < n; i++)); do
+      for m in 0 1; do
+        mode=${modes[m]} k=$((i * 2 + m))
+        [ "${bins[i]}" = postgres_exporter ] && [ "$mode" = webhook ] && continue  # it has no webhook
+        if [ "${bins[i]}" = postgres_exporter ]; then
+          v=$(run_once postgres_exporter "$mode")
+        else
+          # Every run starts a fresh copy: how a file came into the page cache (written by the
+          # linker through mmap, copied, read back from disk) changes how many of its pages each
+          # fault maps, by up to ~0.5 MB; a copy is how an installed binary starts out.
+          rm -f "$work/pgwarden.bin"; cp "${bins[i]}" "$work/pgwarden.bin"
+          v=$(run_once "$work/pgwarden.bin" "$mode")
+        fi
+        runs[k]+="$(awk "BEGIN{printf \"%.1f\", $v/1024}") "
+        [ "$v" -gt "${max[k]:-0}" ] && max[k]=$v
+      done
+    done
+  done
   echo "| binary | size MB | exporter VmHWM MB (runs) | webhook VmHWM MB (runs) |"
   echo "|---|---:|---|---|"
-  for bin in "$@"; do
-    local row="| $bin | $(awk "BEGIN{printf \"%.1f\", $(stat -c %s "$bin")/1048576}") |"
-    # Run a fresh copy: how a file came into the page cache (written by the linker through mmap,
-    # copied, read back from disk) changes how many of its pages each fault maps, by up to
-    # ~0.5 MB; a copy is how an installed binary starts out, and makes runs comparable.
-    local copy=$work/pgwarden.bin
-    rm -f "$copy"; cp "$bin" "$copy"
-    for mode in exporter webhook; do
-      runs="" max=0
-      for ((r = 0; r < REPEAT; r++)); do
-        v=$(run_once "$copy" "$mode")
-        runs+="$(awk "BEGIN{printf \"%.1f\", $v/1024}") "
-        [ "$v" -gt "$max" ] && max=$v
-      done
-      row+=" **$(awk "BEGIN{printf \"%.1f\", $max/1024}")** (${runs% }) |"
+  local bin file name cell
+  for ((i = 0; i < n; i++)); do
+    bin=${bins[i]} file=$bin name=$bin
+    if [ "$bin" = postgres_exporter ]; then
+      file=$(command -v prometheus-postgres-exporter)
+      name="postgres_exporter $(prometheus-postgres-exporter --version 2>&1 | awk 'NR==1{print $3}')"
+    fi
+    local row="| $name | $(awk "BEGIN{printf \"%.1f\", $(stat -c %s "$file")/1048576}") |"
+    for m in 0 1; do
+      k=$((i * 2 + m))
+      if [ -z "${runs[k]:-}" ]; then cell=" – |"; else
+        cell=" **$(awk "BEGIN{printf \"%.1f\", ${max[k]}/1024}")** (${runs[k]% }) |"
+      fi
+      row+=$cell
     done
     echo "$row"
   done
@@ -158,5 +190,5 @@ case "${1:-}" in
       set -- "$root/.build/release/pgwarden"
     fi
     trap teardown EXIT
-    setup; measure "$@" ;;
+    setup; measure "$@" postgres_exporter ;;
 esac

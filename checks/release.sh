@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Checks the release binary as `make release` builds and installs it (release/build.sh):
+# Checks the release binary as `make release` builds and installs it (release/build.sh, a plain
+# `swift build -c release` with the tuning in Package.swift):
 # that the link recipe took (no shared libstdc++ or Swift libraries, packed relocations), and that the binary runs: --version, a bad flag, a scrape of a real PostgreSQL, SIGTERM.
 # Memory itself is measured by bench/rss.sh, not here.
 # Run by `make test` (scripts/test.sh), which exports PGWARDEN_TEST_PGHOST/PGPORT for its cluster;

@@ -1,20 +1,12 @@
 #!/usr/bin/env bash
-# `make release`: builds the installed binary, .build/release/pgwarden. The release tuning lives
-# here and only here; each flag changes the layout or the linking, never the code, and
-# docs/benchmarks.md has what each is worth (bench/rss.sh measures it):
-#   --static-swift-stdlib   the Swift runtime inside the binary: no Swift libraries to install,
-#                           and only the runtime pages pgwarden uses become resident.
-#   -z pack-relative-relocs (RELR) the binary's relative relocations packed, instead of the large
-#                           table the dynamic loader reads (and keeps resident) at every start. Only
-#                           when the build machine has glibc >= 2.36 (Debian 12); the binary then
-#                           needs 2.36 too. RELR=0 in the environment leaves them unpacked.
-#   libstdc++ linked statically (only the Swift runtime uses it): the few functions used instead of
-#                           the whole shared library's relocated data. The Swift driver always asks
-#                           for -lstdc++; a one-line linker script named libstdc++.so, found first,
-#                           points that request at GCC's libstdc++.a.
-# The malloc arena cap is the fourth piece of tuning; it is code (Sources/PGWardenCLI/MallocArenas.swift)
-# because it applies to every build. A plain `swift build -c release` works too, without these.
+# `make release`: builds the installed binary, .build/release/pgwarden, with a plain
+# `swift build -c release`. The release tuning is not here: it is in Package.swift (the
+# executable's release-only linker settings), so `swift build -c release` alone builds the same
+# binary; docs/development.md (Release build) says what each piece does and docs/benchmarks.md
+# what it is worth. This script only checks what that build needs, so that a missing piece
+# fails with a clear message instead of a linker error, and that the tuning took.
 # Usage: release/build.sh [extra swift build arguments...]
+# Environment: RELR=0 leaves the relocations unpacked (read by Package.swift).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -26,45 +18,26 @@ if [ ! -x "$swift_bin/ld.lld" ] && ! command -v ld.lld >/dev/null 2>&1; then
   echo "release/build.sh: ld.lld not found next to swift ($swift_bin) or on PATH; the Swift toolchain for Linux ships it" >&2
   exit 1
 fi
-# The toolchain's clang finds GCC's libstdc++.a the way the Swift driver's link does.
+# release/static-libstdc++/libstdc++.so sends the link to GCC's libstdc++.a, found the way the
+# Swift driver's link (the toolchain's clang) finds it.
 compiler=$swift_bin/clang
 [ -x "$compiler" ] || compiler=cc
 libstdcxx=$("$compiler" -print-file-name=libstdc++.a 2>/dev/null || true)
 if [ ! -f "$libstdcxx" ]; then
-  echo "release/build.sh: GCC's libstdc++.a not found ($compiler -print-file-name=libstdc++.a); install libstdc++-12-dev (Debian 12), which --static-swift-stdlib needs anyway" >&2
+  echo "release/build.sh: GCC's libstdc++.a not found ($compiler -print-file-name=libstdc++.a); install libstdc++-12-dev (Debian 12), which the Swift toolchain needs anyway" >&2
   exit 1
 fi
 
-# RELR needs the dynamic loader's support (glibc 2.36); on an older build machine the relocations
-# stay unpacked, and the binary runs wherever that glibc does.
-# RELR=0 in the environment leaves them unpacked on purpose (to run the binary on an older glibc).
-relr=(-Xlinker -z -Xlinker pack-relative-relocs)
-glibc=$(getconf GNU_LIBC_VERSION 2>/dev/null | awk '{print $2}' || true)
-if [ "${RELR:-1}" = 0 ]; then
-  relr=()
-elif [ -z "$glibc" ] || [ "$(printf '%s\n2.36\n' "$glibc" | sort -V | head -n 1)" != 2.36 ]; then
-  echo "release/build.sh: glibc ${glibc:-unknown} < 2.36: relative relocations left unpacked (about 1 MB more resident)" >&2
-  relr=()
-fi
-
-# The linker script lives in the build directory, which `swift package clean` may remove.
-shim=$root/.build/static-libstdc++
-mkdir -p "$shim"
-printf 'INPUT(%s)\n' "$libstdcxx" >"$shim/libstdc++.so.tmp"
-mv "$shim/libstdc++.so.tmp" "$shim/libstdc++.so"
-
-# SwiftPM does not know the linker script is an input of the link: removing the binary makes it
-# link again (a few seconds).
-rm -f "$root/.build/release/pgwarden"
-swift build -c release --static-swift-stdlib \
-  -Xswiftc -use-ld=lld \
-  "${relr[@]}" \
-  -Xswiftc -Xclang-linker -Xswiftc -L"$shim" \
-  "$@"
+swift build -c release "$@"
 
 bin=$root/.build/release/pgwarden
 dynamic=$(readelf -d "$bin")
-if grep -q 'libstdc++' <<<"$dynamic"; then
-  echo "release/build.sh: $bin still needs the shared libstdc++; the static link did not take" >&2
+if grep -qE 'NEEDED.*(libstdc\+\+|libswift)' <<<"$dynamic"; then
+  echo "release/build.sh: $bin still needs the shared libstdc++ or Swift runtime; Package.swift's release linker settings did not take" >&2
   exit 1
+fi
+if ! grep -q '(RELR)' <<<"$dynamic"; then
+  why="glibc $(getconf GNU_LIBC_VERSION 2>/dev/null | awk '{print $2}') < 2.36"
+  [ "${RELR:-1}" = 0 ] && why="RELR=0"
+  echo "release/build.sh: $why: relative relocations left unpacked (about 1 MB more resident)" >&2
 fi

@@ -156,7 +156,7 @@ install -m 755 "$deb/postinst" "$deb/prerm" "$deb/postrm" "$tree/DEBIAN/"
 cp "$deb/control" "$src/debian/control"
 (cd "$src" && dpkg-shlibdeps -T"$work/substvars" "$tree/usr/bin/pgwarden")
 # dpkg-shlibdeps goes by the symbols the binary takes from each library, not by version needs that
-# no symbol carries: packed relocations (release/build.sh) need GLIBC_ABI_DT_RELR, glibc 2.36 or later.
+# no symbol carries: packed relocations (Package.swift) need GLIBC_ABI_DT_RELR, glibc 2.36 or later.
 if readelf -V "$tree/usr/bin/pgwarden" | grep -q 'Name: GLIBC_ABI_DT_RELR'; then
   echo 'misc:Depends=libc6 (>= 2.36)' >>"$work/substvars"
 else
