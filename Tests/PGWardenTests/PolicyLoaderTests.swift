@@ -329,10 +329,7 @@ struct PolicyLoaderTests {
         #expect(policy.protectedRoles == ["postgres"])
         #expect(policy.dryRun == false)
         for rule in policy.rules {
-            // PostgresPreparedTransactionTooOld comes with the metrics of issue 15 (branch metrics15);
-            // once both are merged it is in alerts/ and this exception no longer matters.
-            #expect(alerts.contains("alert: \(rule.match.alertname)\n") || rule.match.alertname == "PostgresPreparedTransactionTooOld",
-                    "\(rule.name): no alert \(rule.match.alertname)")
+            #expect(alerts.contains("alert: \(rule.match.alertname)\n"), "\(rule.name): no alert \(rule.match.alertname)")
             if rule.action == .rollbackPrepared { continue }
             #expect(rule.sessions.applicationNames.exclude.contains("pgwarden"), "\(rule.name)")
             #expect(!rule.sessions.allowSuperuser, "\(rule.name)")

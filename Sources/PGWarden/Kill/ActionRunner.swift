@@ -331,17 +331,34 @@ public final class ActionRunner: Sendable {
     /// the same backends are planned again as they are now and terminated with every guard.
     private func escalate(rule: Rule, selection: Selection, protectedRoles: [String], dryRun: Bool, alert: AlertRef,
                           cancelled: [SessionRow]) -> [ActionRecord] {
-        do {
-            return try killer.exclusively { connection, effectsSent in
-                try escalate(on: connection, effectsSent: effectsSent, rule: rule, selection: selection, protectedRoles: protectedRoles,
-                         dryRun: dryRun, alert: alert, cancelled: cancelled)
+        // A replica holding the target's action lock past lock_timeout: the terminate step has
+        // no Alertmanager retry behind it, so it waits its turn a few times before giving up.
+        var attempt = 1
+        while true {
+            do {
+                return try killer.exclusively { connection, effectsSent in
+                    try escalate(on: connection, effectsSent: effectsSent, rule: rule, selection: selection, protectedRoles: protectedRoles,
+                                 dryRun: dryRun, alert: alert, cancelled: cancelled)
+                }
+            } catch let error as PostgresError where error.sqlState == "55P03" && attempt < Self.escalationLockAttempts {
+                logger.info("escalation waits for the target's action lock, held by another pgwarden",
+                            metadata: ["rule": "\(rule.name)", "attempt": "\(attempt)"])
+                attempt += 1
+                continue
+            } catch {
+                return failedEscalation(error, rule: rule, alert: alert, cancelled: cancelled)
             }
-        } catch {
-            // Taking the lock or listing sends no signal: nothing was terminated.
-            logger.error("escalation failed: the sessions could not be listed; the cancelled sessions were not terminated",
-                         metadata: ["rule": "\(rule.name)", "error": "\(error)"])
-            return cancelled.map { .init(rule, alert, $0, .terminate, .error, dryRun: false) }
         }
+    }
+
+    /// Attempts at the action lock for an escalation's terminate step.
+    static let escalationLockAttempts = 5
+
+    /// Taking the lock or listing failed; that sends no signal, so nothing was terminated.
+    private func failedEscalation(_ error: any Error, rule: Rule, alert: AlertRef, cancelled: [SessionRow]) -> [ActionRecord] {
+        logger.error("escalation failed: the sessions could not be listed; the cancelled sessions were not terminated",
+                     metadata: ["rule": "\(rule.name)", "error": "\(error)"])
+        return cancelled.map { .init(rule, alert, $0, .terminate, .error, dryRun: false) }
     }
 
     private func escalate(on connection: PGConnection, effectsSent: () -> Void, rule: Rule, selection: Selection,
