@@ -88,6 +88,42 @@ PY
 }
 [ ${#rule_files[@]} -gt 0 ] && check "remediation alerts labelled pgwarden=remediate" remediation_labels
 
+# 3b. Fleet mode: every alert and recording rule keeps `instance` (the target's name, which
+#     pgwarden's webhook reads to know which server an alert is about) and the other target
+#     labels: no by(...) without instance, no without(...) naming instance, job or
+#     pgwarden_shard (alerts/pgwarden.fleet.test.yml shows the labels carried through).
+rules_keep_instance() {
+  python3 - "${rule_files[@]}" <<'PY'
+import re, sys
+bad = []
+for path in sys.argv[1:]:
+    for block in re.split(r"\n(?=\s*- (?:alert|record):)", open(path).read()):
+        m = re.match(r"\s*- (alert|record):\s*(\S+)", block)
+        if not m or "expr:" not in block:
+            continue
+        expr = re.split(r"\n\s*(?:for|labels|annotations|keep_firing_for):", block.split("expr:", 1)[1])[0]
+        for kind, names in re.findall(r"\b(by|without)\s*\(([^)]*)\)", expr):
+            names = {n.strip() for n in names.split(",") if n.strip()}
+            if kind == "by" and "instance" not in names:
+                bad.append(f"{path}: {m.group(2)}: by({', '.join(sorted(names))}) drops instance")
+            if kind == "without" and names & {"instance", "job", "pgwarden_shard"}:
+                bad.append(f"{path}: {m.group(2)}: without(...) drops {', '.join(sorted(names & {'instance', 'job', 'pgwarden_shard'}))}")
+        # An aggregation with neither by nor without drops every label.
+        for agg in re.finditer(r"\b(sum|min|max|avg|group|count|stddev|stdvar|quantile|count_values)\s*\(", expr):
+            depth, i = 0, agg.end() - 1
+            while i < len(expr):
+                depth += {"(": 1, ")": -1}.get(expr[i], 0)
+                if depth == 0:
+                    break
+                i += 1
+            if not re.match(r"\s*(by|without)\b", expr[i + 1:]):
+                bad.append(f"{path}: {m.group(2)}: {agg.group(1)}(...) without by/without drops instance")
+print("\n".join(bad))
+sys.exit(1 if bad else 0)
+PY
+}
+[ ${#rule_files[@]} -gt 0 ] && check "rules keep instance and the target labels (no by() without instance, no without(instance|job|pgwarden_shard))" rules_keep_instance
+
 # 4. Alertmanager example: valid, and routes remediation alerts to pgwarden (and to the humans).
 check "amtool check-config examples/alertmanager.yml" amtool check-config examples/alertmanager.yml
 routes_ok() {
@@ -107,6 +143,83 @@ rule_files_resolve() {
   [ $rc -eq 0 ] && grep -qE 'SUCCESS: [1-9][0-9]* rule files? found' <<<"$out"
 }
 check "promtool check config examples/prometheus.yml (rule_files resolve)" rule_files_resolve
+
+# 5b. Fleet mode examples (docs/fleet-setup.md): the Prometheus configurations of one pgwarden
+#     for a fleet and of three shards, valid with their rule_files resolved; the shards'
+#     Alertmanager configuration valid and routing each shard's remediation alerts to that
+#     shard's webhook (and to the humans), an alert without pgwarden_shard to the humans only;
+#     and the two shard files agreeing (checks/fleet.sh runs their service discovery against a
+#     live pgwarden).
+config_with_rules() {
+  local out
+  out=$(promtool check config "$1" 2>&1); local rc=$?
+  echo "$out"
+  [ $rc -eq 0 ] && grep -qE 'SUCCESS: [1-9][0-9]* rule files? found' <<<"$out"
+}
+for f in examples/prometheus-fleet.yml examples/prometheus-shards.yml; do
+  check "promtool check config $f (rule_files resolve)" config_with_rules "$f"
+done
+check "amtool check-config examples/alertmanager-shards.yml" amtool check-config examples/alertmanager-shards.yml
+shard_routes_ok() {
+  local s
+  for s in 0 1 2; do
+    amtool config routes test --config.file=examples/alertmanager-shards.yml --verify.receivers="pgwarden-$s,humans" \
+      alertname=PostgresIdleInTransactionTooLong pgwarden=remediate instance=db1 pgwarden_shard="$s" datname=app usename=app ||
+      return 1
+  done
+  amtool config routes test --config.file=examples/alertmanager-shards.yml --verify.receivers=humans \
+    alertname=PostgresIdleInTransactionTooLong pgwarden=remediate instance=db1 datname=app usename=app &&
+  amtool config routes test --config.file=examples/alertmanager-shards.yml --verify.receivers=humans \
+    alertname=PostgresDown instance=db1 pgwarden_shard=1
+}
+check "alertmanager-shards.yml routing (pgwarden_shard=N -> pgwarden-N and humans; no shard -> humans)" shard_routes_ok
+shards_agree() {
+  python3 - examples/prometheus-shards.yml examples/alertmanager-shards.yml <<'PY'
+import re, sys
+prom, am = open(sys.argv[1]).read(), open(sys.argv[2]).read()
+bad = []
+jobs = {}
+for block in re.split(r"\n(?=\s*- job_name:)", prom)[1:]:
+    m = re.match(r"\s*- job_name:\s*(\S+)", block)
+    if "hashmod" not in block:
+        continue
+    one = lambda pattern: re.findall(pattern, block, re.M)
+    shard = one(r"^\s*replacement:\s*'(\d+)'\s*$")
+    jobs[m.group(1)] = {
+        "modulus": one(r"^\s*modulus:\s*(\d+)\s*$"), "keep": one(r"^\s*regex:\s*'(\d+)'\s*$"), "shard": shard,
+        "sd": one(r"^\s*- url:\s*http://([^/\s]+)/targets\s*$"),
+        "address": [a for a in one(r"^\s*replacement:\s*(\S+:\d+)\s*$")]}
+n = len(jobs)
+receivers = dict(re.findall(r"^\s*- name:\s*(pgwarden-\d+)\s*\n\s*webhook_configs:\s*\n\s*- url:\s*http://([^/\s]+)/webhook", am, re.M))
+routes = re.findall(r"^\s*- receiver:\s*(pgwarden-\d+)\s*\n\s*matchers:\s*\[[^\]]*'pgwarden_shard=\"(\d+)\"'", am, re.M)
+if n < 2:
+    bad.append(f"{sys.argv[1]}: {n} shard jobs")
+seen = set()
+for name, j in sorted(jobs.items()):
+    for key in ("modulus", "keep", "shard", "sd", "address"):
+        if len(j[key]) != 1:
+            bad.append(f"{name}: expected one {key}, found {j[key]}")
+    if any(len(j[k]) != 1 for k in ("modulus", "keep", "shard", "sd", "address")):
+        continue
+    s = j["keep"][0]
+    seen.add(s)
+    if j["modulus"][0] != str(n):
+        bad.append(f"{name}: modulus {j['modulus'][0]}, but there are {n} shard jobs")
+    if j["shard"][0] != s:
+        bad.append(f"{name}: keeps shard {s} but labels its series pgwarden_shard={j['shard'][0]}")
+    if j["sd"][0] != j["address"][0]:
+        bad.append(f"{name}: discovers on {j['sd'][0]} but probes through {j['address'][0]}")
+    if receivers.get(f"pgwarden-{s}") != j["address"][0]:
+        bad.append(f"{name}: Alertmanager's pgwarden-{s} posts to {receivers.get(f'pgwarden-{s}')}, not {j['address'][0]}")
+if seen != {str(i) for i in range(n)}:
+    bad.append(f"shards kept: {sorted(seen)}, expected 0..{n - 1}")
+if sorted(routes) != sorted((f"pgwarden-{i}", str(i)) for i in range(n)):
+    bad.append(f"Alertmanager routes {routes}: expected pgwarden_shard=\"N\" -> pgwarden-N for N in 0..{n - 1}")
+print("\n".join(bad) if bad else f"{n} shards agree")
+sys.exit(1 if bad else 0)
+PY
+}
+check "prometheus-shards.yml and alertmanager-shards.yml agree (modulus, shard numbers, addresses, routes)" shards_agree
 
 # 6. systemd unit example: systemd-analyze has nothing to say about it (it warns, and still
 #    exits 0, on unknown keys and bad values), and pgwarden knows every flag its ExecStart passes
@@ -188,6 +301,12 @@ metrics = {
     "pgwarden_http_connections": set(), "pgwarden_http_requests_cut_total": set(),
     "pgwarden_web_config_last_reload_successful": set(),
 }
+# pgwarden's own series (its /metrics): filtered on $pgwarden, the pgwarden processes, since in
+# fleet mode their instance is pgwarden's address, not a target's name. `up` is pgwarden's own
+# with job="pgwarden", a target's otherwise.
+OWN = {"pgwarden_build_info", "pgwarden_actions_total", "pgwarden_webhook_requests_total",
+       "pgwarden_last_action_timestamp_seconds", "pgwarden_http_connections", "pgwarden_http_requests_cut_total",
+       "pgwarden_web_config_last_reload_successful"} | {m for m in metrics if m.startswith("process_")}
 for path in rule_paths:
     for name in re.findall(r"^\s*-?\s*record:\s*[\"']?([A-Za-z_:][A-Za-z0-9_:]*)", open(path).read(), re.M):
         metrics[name] = set()
@@ -274,7 +393,7 @@ for path in dash_paths:
     variables = {v.get("name"): v for v in dash.get("templating", {}).get("list", [])}
     if variables.get("datasource", {}).get("type") != "datasource" or variables["datasource"].get("query") != "prometheus":
         errors.append(f"{path}: no datasource variable of type datasource (query prometheus)")
-    for var in ("instance", "datname", "usename"):
+    for var in ("instance", "pgwarden", "datname", "usename"):
         if var not in variables:
             errors.append(f"{path}: no template variable {var}")
     ids = set()
@@ -304,9 +423,11 @@ for path in dash_paths:
             for name, labels in found:
                 if name not in metrics:
                     errors.append(f"{path}: panel {title!r}: unknown metric {name} in {expr}"); continue
+                own = name in OWN or (name == "up" and labels.get("job") == ("=", "pgwarden"))
                 for label in {"instance"} | metrics[name]:
-                    if labels.get(label) != ("=~", f"${label}"):
-                        errors.append(f"{path}: panel {title!r}: {name} lacks {label}=~\"${label}\" in {expr}")
+                    var = "pgwarden" if own and label == "instance" else label
+                    if labels.get(label) != ("=~", f"${var}"):
+                        errors.append(f"{path}: panel {title!r}: {name} lacks {label}=~\"${var}\" in {expr}")
                 if name.endswith("_bucket") and re.search(r"\b(rate|irate|increase)\s*\(\s*" + name, expr):
                     errors.append(f"{path}: panel {title!r}: gauge histogram {name} must not be rate()d")
 
@@ -326,7 +447,7 @@ if [ ${#dashboards[@]} -gt 0 ]; then
   for d in "${dashboards[@]}"; do
     check "$d parses as JSON" python3 -m json.tool "$d"
   done
-  check "dashboard panels: descriptions, known metrics, \$instance/\$datname/\$usename filters" dashboard_lint
+  check "dashboard panels: descriptions, known metrics, \$instance/\$pgwarden/\$datname/\$usename filters" dashboard_lint
   if [ -s "$tmpdir/dashboard-exprs.rules.yml" ]; then
     check "dashboard exprs are valid PromQL (promtool)" promtool check rules "$tmpdir/dashboard-exprs.rules.yml"
   fi
