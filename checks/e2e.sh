@@ -307,16 +307,9 @@ check "webhook refuses the scraper's user, which is not the webhook's (HTTP $cod
 # --- Sessions idle in a transaction ---------------------------------------------------------------
 # session NAME ROLE DB SQL: a psql client of ROLE in DB that runs SQL and keeps the connection
 # until send NAME STATEMENTS gives it more to run (it then ends) or the test stops.
-session() {
-  local name=$1 role=$2 dbname=$3 statements=$4
-  ( printf '%s\n' "$statements"
-    while [ ! -e "$W/s/$name.next" ] && [ ! -e "$W/stop" ]; do sleep 0.1; done
-    [ -e "$W/s/$name.next" ] && cat "$W/s/$name.next" ) \
-  | PGAPPNAME="e2e-$name-$sfx" psql -X -q -At -v ON_ERROR_STOP=1 -h "$sock" -p "$pgport" -U "$role" -d "$dbname" \
-      >"$W/s/$name.out" 2>&1 &
-  ses_pid[$name]=$!
-}
-send() { printf '%s\n' "$2" >"$W/s/$1.next.tmp" && mv "$W/s/$1.next.tmp" "$W/s/$1.next"; }
+session() { held_session "$1" "e2e-$1-$sfx" "$sock" "$pgport" "$2" "$3" "$4"; }
+# shellcheck source=checks/lib/held-session.sh
+source "$root/checks/lib/held-session.sh"
 # backend NAME [STATE]: the backend pid of session NAME (in STATE).
 backend() {
   local state="state IS NOT NULL"

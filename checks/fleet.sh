@@ -195,16 +195,9 @@ done
 # session NAME TARGET ROLE DB SQL: a psql client of ROLE in DB on TARGET, application_name
 # $appname, that runs SQL and keeps its connection until send NAME STATEMENTS gives it more to
 # run (it then ends) or the check stops.
-session() {
-  local name=$1 t=$2 role=$3 dbname=$4 statements=$5
-  ( printf '%s\n' "$statements"
-    while [ ! -e "$W/s/$name.next" ] && [ ! -e "$W/stop" ]; do sleep 0.1; done
-    [ -e "$W/s/$name.next" ] && cat "$W/s/$name.next" ) \
-  | PGAPPNAME=$appname psql -X -q -At -v ON_ERROR_STOP=1 -h "$W/pg_$t/socket" -p "${pgport[$t]}" -U "$role" -d "$dbname" \
-      >"$W/s/$name.out" 2>&1 &
-  ses_pid[$name]=$!
-}
-send() { printf '%s\n' "$2" >"$W/s/$1.next.tmp" && mv "$W/s/$1.next.tmp" "$W/s/$1.next"; }
+session() { held_session "$1" "$appname" "$W/pg_$2/socket" "${pgport[$2]}" "$3" "$4" "$5"; }
+# shellcheck source=checks/lib/held-session.sh
+source "$root/checks/lib/held-session.sh"
 # backend TARGET [STATE]: the pid of the application's session on TARGET (in STATE).
 backend() {
   local state="state IS NOT NULL"

@@ -42,6 +42,25 @@ struct FleetTests {
         return path
     }
 
+    /// A webhook bearer token and the file holding it.
+    static func token(_ env: TestEnvironment) throws -> (token: String, file: String) {
+        let token = "token-\(uniqueSuffix())"
+        return (token, try write(env, "token", token + "\n"))
+    }
+
+    /// A fleet config: `targets` (name, DSN) and one rule terminating the idle-in-transaction
+    /// sessions of `db` on alert `alertname`, with `extra` rule keys (indented lines).
+    static func idleConfig(_ targets: [(String, String)], alertname: String, db: String, extra: String = "") -> String {
+        "targets:\n" + targets.map { "  - name: \($0.0)\n    dsn: \"\($0.1)\"\n" }.joined()
+            + "rules:\n  - name: idle\n    match: {alertname: \(alertname)}\n    action: terminate\n"
+            + "    states: [idle in transaction]\n    databases: [\(db)]\n" + extra
+    }
+
+    /// A pgwarden serving `config` with the webhook token in `tokenFile`.
+    static func start(_ env: TestEnvironment, _ config: String, tokenFile: String, _ extra: [String] = []) throws -> PGWardenProcess {
+        try PGWardenProcess(env, arguments: ["--config.file", try write(env, "fleet.yml", config), "--webhook.token-file", tokenFile] + extra)
+    }
+
     /// A notification's body with these alerts.
     static func payload(_ alerts: [[String: Any]]) throws -> [UInt8] {
         let payload: [String: Any] = [
@@ -104,8 +123,7 @@ struct FleetTests {
         Thread.sleep(forTimeInterval: 1.2)
 
         let passwordFile = try Self.write(env, "db3-password", "postgres\n")
-        let token = "token-\(uniqueSuffix())"
-        let tokenFile = try Self.write(env, "token", token + "\n")
+        let (token, tokenFile) = try Self.token(env)
         let config = """
             targets:
               - name: db1
@@ -199,6 +217,9 @@ struct FleetTests {
         #expect(!sessions[2].wasTerminated(), "db3's session with the same names survives")
         let actions = try HTTP.request(port: pgw.port, path: "/actions", headers: ["Authorization": "Bearer \(token)"])
         #expect(actions.body.contains("\"target\":\"db2\""))
+        let counted = try pgw.scrape()
+        #expect(counted.value("pgwarden_actions_total", ["target": "db2", "rule": "idle", "result": "success"]) == 1)
+        #expect(counted.all("pgwarden_actions_total").allSatisfy { $0.labels["target"] == "db2" })
 
         // A stopped cluster: its probe answers pg_up 0, the others stay up.
         Self.stop(env, third)
@@ -307,24 +328,12 @@ struct FleetTests {
         let fx = try AdminFixture()
         defer { fx.cleanUp() }
         let (db, sessions) = try fx.idleInTransactionSessions(3)
-        let token = "token-\(uniqueSuffix())"
-        let tokenFile = try Self.write(fx.env, "token", token + "\n")
-        let config = """
-            targets:
-              - name: db1
-                dsn: "\(fx.env.dsn())"
-            rules:
-              - name: idle
-                match: {alertname: ReplicaIdle}
-                action: terminate
-                states: [idle in transaction]
-                databases: [\(db)]
-                max_sessions_per_alert: 2
-            """
-        let configFile = try Self.write(fx.env, "replicas.yml", config)
-        let a = try PGWardenProcess(fx.env, arguments: ["--config.file", configFile, "--webhook.token-file", tokenFile])
+        let (token, tokenFile) = try Self.token(fx.env)
+        let config = Self.idleConfig([("db1", fx.env.dsn())], alertname: "ReplicaIdle", db: db,
+                                     extra: "    max_sessions_per_alert: 2\n")
+        let a = try Self.start(fx.env, config, tokenFile: tokenFile)
         defer { a.stop() }
-        let b = try PGWardenProcess(fx.env, arguments: ["--config.file", configFile, "--webhook.token-file", tokenFile])
+        let b = try Self.start(fx.env, config, tokenFile: tokenFile)
         defer { b.stop() }
         let alert = HookFixture.alert(["alertname": "ReplicaIdle", "instance": "db1"], fingerprint: "f\(uniqueSuffix())")
         let body = try Self.payload([alert])
@@ -367,22 +376,9 @@ struct FleetTests {
         let fx = try AdminFixture()
         defer { fx.cleanUp() }
         let (db, sessions) = try fx.idleInTransactionSessions(1)
-        let token = "token-\(uniqueSuffix())"
-        let tokenFile = try Self.write(fx.env, "token", token + "\n")
-        let config = """
-            targets:
-              - name: db1
-                dsn: "\(fx.env.dsn())"
-            rules:
-              - name: idle
-                match: {alertname: LockIdle}
-                action: terminate
-                states: [idle in transaction]
-                databases: [\(db)]
-            """
-        let configFile = try Self.write(fx.env, "lock.yml", config)
-        let pgw = try PGWardenProcess(fx.env, arguments: ["--config.file", configFile, "--webhook.token-file", tokenFile,
-                                                          "--db.lock-timeout", "300ms"])
+        let (token, tokenFile) = try Self.token(fx.env)
+        let pgw = try Self.start(fx.env, Self.idleConfig([("db1", fx.env.dsn())], alertname: "LockIdle", db: db),
+                                 tokenFile: tokenFile, ["--db.lock-timeout", "300ms"])
         defer { pgw.stop() }
         let holder = try TestSession(dsn: fx.env.dsn())
         try holder.run("SELECT pg_advisory_lock(\(Killer.actionLockKey.0), \(Killer.actionLockKey.1))")
@@ -409,8 +405,7 @@ struct FleetTests {
         let stubborn = try fx.connect(role: try fx.createRole(), database: db)
         stubborn.startInBackground(KillHookTests.stubbornQuery)
         try eventually("it runs") { try fx.state(of: stubborn.pid) == "active" }
-        let token = "token-\(uniqueSuffix())"
-        let tokenFile = try Self.write(fx.env, "token", token + "\n")
+        let (token, tokenFile) = try Self.token(fx.env)
         let config = """
             targets:
               - name: db1
@@ -450,24 +445,10 @@ struct FleetTests {
         let fx = try AdminFixture()
         defer { fx.cleanUp() }
         let (db, sessions) = try fx.idleInTransactionSessions(2)
-        let token = "token-\(uniqueSuffix())"
-        let tokenFile = try Self.write(fx.env, "token", token + "\n")
-        let config = """
-            targets:
-              - name: down
-                dsn: "host=127.0.0.1 port=1 user=postgres dbname=postgres"
-              - name: up
-                dsn: "\(fx.env.dsn())"
-            rules:
-              - name: idle
-                match: {alertname: MixedIdle}
-                action: terminate
-                states: [idle in transaction]
-                databases: [\(db)]
-                max_sessions_per_alert: 1
-            """
-        let configFile = try Self.write(fx.env, "mixed.yml", config)
-        let pgw = try PGWardenProcess(fx.env, arguments: ["--config.file", configFile, "--webhook.token-file", tokenFile])
+        let (token, tokenFile) = try Self.token(fx.env)
+        let config = Self.idleConfig([("down", "host=127.0.0.1 port=1 user=postgres dbname=postgres"), ("up", fx.env.dsn())],
+                                     alertname: "MixedIdle", db: db, extra: "    max_sessions_per_alert: 1\n")
+        let pgw = try Self.start(fx.env, config, tokenFile: tokenFile)
         defer { pgw.stop() }
         let body = try Self.payload([HookFixture.alert(["alertname": "MixedIdle", "instance": "down"]),
                                      HookFixture.alert(["alertname": "MixedIdle", "instance": "up"])])
@@ -487,8 +468,7 @@ struct FleetTests {
         let fx = try AdminFixture()
         defer { fx.cleanUp() }
         let db = try fx.createDatabase()
-        let token = "token-\(uniqueSuffix())"
-        let tokenFile = try Self.write(fx.env, "token", token + "\n")
+        let (token, tokenFile) = try Self.token(fx.env)
         let config = """
             targets:
               - name: a
@@ -503,8 +483,7 @@ struct FleetTests {
                 databases: [\(db)]
                 allow_superuser: true
             """
-        let configFile = try Self.write(fx.env, "shared.yml", config)
-        let pgw = try PGWardenProcess(fx.env, arguments: ["--config.file", configFile, "--webhook.token-file", tokenFile])
+        let pgw = try Self.start(fx.env, config, tokenFile: tokenFile)
         defer { pgw.stop() }
         // a's scrape and action connections, both idle in the database.
         #expect(try pgw.scrape(path: "/probe?target=a").value("pg_up") == 1)

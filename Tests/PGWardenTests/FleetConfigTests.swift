@@ -6,24 +6,18 @@ import Testing
 import Glibc
 #endif
 
-/// A config file that must be refused, and where the error must point.
-struct BadFleetConfig: Sendable, CustomTestStringConvertible {
-    let label: String
-    let yaml: String
-    let line: Int?
-    let key: String?
-    let message: String
-    var testDescription: String { label }
+/// A fleet config that must be refused: the policy loader's cases, written for targets.
+typealias BadFleetConfig = BadPolicy
 
+extension BadPolicy {
     init(label: String, yaml: String, line: Int?, key: String?, _ message: String) {
-        (self.label, self.yaml, self.line, self.key, self.message) = (label, yaml, line, key, message)
+        self.init(label: label, yaml: yaml, line: line, key: key, message: message)
     }
 
     /// One target (name on line 2, dsn on line 3) followed by `extra` from line 4.
     static func target(_ label: String, name: String = "db1", dsn: String = "host=db1 dbname=postgres", _ extra: String = "",
-                       line: Int?, key: String?, _ message: String) -> BadFleetConfig {
-        let yaml = "targets:\n  - name: \(name)\n    dsn: \(dsn)\n" + extra
-        return BadFleetConfig(label: label, yaml: yaml, line: line, key: key, message)
+                       line: Int?, key: String?, _ message: String) -> BadPolicy {
+        BadPolicy(label: label, yaml: "targets:\n  - name: \(name)\n    dsn: \(dsn)\n" + extra, line: line, key: key, message: message)
     }
 }
 
@@ -94,25 +88,21 @@ struct FleetConfigTests {
     }
 
     static let bad: [BadFleetConfig] = [
-        .target("empty name", name: "\"\"", line: 2, key: "targets[0].name", "must not be empty"),
-        .target("space in name", name: "\"db 1\"", line: 2, key: "targets[0].name", "contains U+0020"),
-        .target("zero-width space", name: "\"db1\\u200B\"", line: 2, key: "targets[0].name", "contains U+200B"),
-        .target("cyrillic look-alike", name: "\"d\\u0431\"", line: 2, key: "targets[0].name", "contains U+0431"),
-        .target("NUL", name: "\"db\\0\"", line: 2, key: "targets[0].name", "contains U+0000"),
-        .target("line separator", name: "\"db\\u2028\"", line: 2, key: "targets[0].name", "contains U+2028"),
-        .target("leading dash", name: "-db1", line: 2, key: "targets[0].name", "must start with a letter or digit"),
-        .target("slash", name: "db/1", line: 2, key: "targets[0].name", "contains U+002F"),
-        .target("too long", name: String(repeating: "a", count: 129), line: 2, key: "targets[0].name", "longer than 128 bytes"),
-        .target("name is a list", name: "[a, b]", line: 2, key: "targets[0].name", "must be a single value"),
-        .target("no dsn", dsn: "", line: 3, key: "targets[0].dsn", "must not be empty"),
-        .target("NUL in dsn", dsn: "\"host=db1\\0x\"", line: 3, key: "targets[0].dsn", "contains NUL"),
-        .target("malformed dsn", dsn: "\"host='db1\"", line: 3, key: "targets[0].dsn", "libpq cannot parse it"),
-        .target("malformed URI", dsn: "\"postgresql://db1/x?sslmode\"", line: 3, key: "targets[0].dsn", "libpq cannot parse it"),
-        .target("no host", dsn: "\"dbname=postgres user=pgwarden\"", line: 3, key: "targets[0].dsn", "names no server"),
-        .target("a bare database name", dsn: "postgres", line: 3, key: "targets[0].dsn", "names no server"),
-        .target("several hosts", dsn: "\"host=db1,db2 dbname=postgres\"", line: 3, key: "targets[0].dsn", "lists several hosts"),
-        .target("several hosts in a URI", dsn: "\"postgresql://db1:5432,db2:5432/postgres\"", line: 3, key: "targets[0].dsn",
-                "lists several hosts"),
+        // (what, the name as written in YAML, what the error says)
+        ("empty name", "\"\"", "must not be empty"), ("space in name", "\"db 1\"", "contains U+0020"),
+        ("zero-width space", "\"db1\\u200B\"", "contains U+200B"), ("cyrillic look-alike", "\"d\\u0431\"", "contains U+0431"),
+        ("NUL", "\"db\\0\"", "contains U+0000"), ("line separator", "\"db\\u2028\"", "contains U+2028"),
+        ("leading dash", "-db1", "must start with a letter or digit"), ("slash", "db/1", "contains U+002F"),
+        ("too long", String(repeating: "a", count: 129), "longer than 128 bytes"), ("name is a list", "[a, b]", "must be a single value"),
+    ].map { BadPolicy.target($0.0, name: $0.1, line: 2, key: "targets[0].name", $0.2) } + [
+        // (what, the DSN as written in YAML, what the error says)
+        ("no dsn", "", "must not be empty"), ("NUL in dsn", "\"host=db1\\0x\"", "contains NUL"),
+        ("malformed dsn", "\"host='db1\"", "libpq cannot parse it"),
+        ("malformed URI", "\"postgresql://db1/x?sslmode\"", "libpq cannot parse it"),
+        ("no host", "\"dbname=postgres user=pgwarden\"", "names no server"), ("a bare database name", "postgres", "names no server"),
+        ("several hosts", "\"host=db1,db2 dbname=postgres\"", "lists several hosts"),
+        ("several hosts in a URI", "\"postgresql://db1:5432,db2:5432/postgres\"", "lists several hosts"),
+    ].map { BadPolicy.target($0.0, dsn: $0.1, line: 3, key: "targets[0].dsn", $0.2) } + [
         .target("unknown key", "    passwd_file: /x\n", line: 4, key: "targets[0].passwd_file", "did you mean password_file?"),
         .target("password file missing", "    password_file: /nonexistent/pw\n", line: 4, key: "targets[0].password_file", "cannot read the file"),
         .target("reserved label", "    labels: {__meta_x: y}\n", line: 4, key: "targets[0].labels", "starts with __"),

@@ -142,7 +142,7 @@ public final class ActionLog: Sendable {
         audit?.append(records.map(\.auditLine))
         state.withLock { s in
             for r in records {
-                s.actions[ActionKey(rule: r.rule, action: r.action, result: r.result), default: 0] += 1
+                s.actions[ActionKey(rule: r.rule, action: r.action, result: r.result, target: r.target), default: 0] += 1
                 if r.result == .success { s.lastAction[r.rule] = r.time }
             }
             s.recent.append(contentsOf: records)
@@ -185,9 +185,11 @@ public final class ActionLog: Sendable {
         let s = state.withLock { $0 }
         var actions = MetricFamily("pgwarden_actions_total", .counter,
             help: "Sessions acted on or skipped, by rule, action and result ("
-                + ActionResult.allCases.map(\.rawValue).joined(separator: ", ") + ").")
+                + ActionResult.allCases.map(\.rawValue).joined(separator: ", ") + "), and by target in fleet mode.")
         for key in s.actions.keys.sorted() {
-            actions.add(Double(s.actions[key]!), [("rule", key.rule), ("action", key.action.rawValue), ("result", key.result.rawValue)])
+            var labels = [("rule", key.rule), ("action", key.action.rawValue), ("result", key.result.rawValue)]
+            if let target = key.target { labels.append(("target", target)) }
+            actions.add(Double(s.actions[key]!), labels)
         }
         var requests = MetricFamily("pgwarden_webhook_requests_total", .counter,
             help: "Webhook requests by HTTP status code of the response.")
@@ -221,9 +223,11 @@ struct ActionKey: Hashable, Comparable {
     var rule: String
     var action: KillAction
     var result: ActionResult
+    /// The target in fleet mode (a `target` label), nil with `--dsn`.
+    var target: String? = nil
 
     static func < (a: Self, b: Self) -> Bool {
-        (a.rule, a.action.rawValue, a.result.rawValue) < (b.rule, b.action.rawValue, b.result.rawValue)
+        (a.rule, a.action.rawValue, a.result.rawValue, a.target ?? "") < (b.rule, b.action.rawValue, b.result.rawValue, b.target ?? "")
     }
 }
 

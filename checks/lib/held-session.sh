@@ -1,0 +1,18 @@
+# Held psql sessions for the end-to-end checks (sourced; needs $W, the check's work directory,
+# with a subdirectory s/, and an associative array ses_pid).
+#
+# held_session NAME APPNAME SOCKET_DIR PORT ROLE DB SQL: a psql client of ROLE in DB, with
+# application_name APPNAME, that runs SQL and keeps its connection until `send NAME STATEMENTS`
+# gives it more to run (it then ends) or $W/stop appears. Its output goes to $W/s/NAME.out.
+held_session() {
+  local name=$1 appname=$2 socket=$3 port=$4 role=$5 dbname=$6 statements=$7
+  ( printf '%s\n' "$statements"
+    while [ ! -e "$W/s/$name.next" ] && [ ! -e "$W/stop" ]; do sleep 0.1; done
+    [ -e "$W/s/$name.next" ] && cat "$W/s/$name.next" ) \
+  | PGAPPNAME=$appname psql -X -q -At -v ON_ERROR_STOP=1 -h "$socket" -p "$port" -U "$role" -d "$dbname" \
+      >"$W/s/$name.out" 2>&1 &
+  ses_pid[$name]=$!
+}
+
+# send NAME STATEMENTS: the held session NAME runs STATEMENTS and ends.
+send() { printf '%s\n' "$2" >"$W/s/$1.next.tmp" && mv "$W/s/$1.next.tmp" "$W/s/$1.next"; }
