@@ -179,8 +179,7 @@ struct Sessions: Subcommand {
         connection.warnIfPasswordOnCommandLine(bootstrapLogging(level: "warn", format: "logfmt"))
         let killer = Killer(database: Database(settings: try choice.apply(connection.settings(environment: environment()))))
         let selection = selectors.selection
-        let rows: [SessionRow]
-        do { rows = try killer.listSessions(protectedRoles: selectors.protectedRoles).filter(selection.matches) } catch { throw RuntimeError("\(error)") }
+        let rows = try runtime { try killer.listSessions(protectedRoles: selectors.protectedRoles).filter(selection.matches) }
         var notes: [Int32: String] = [:]
         for row in rows {
             if row.isProtected { notes[row.pid] = "protected" }
@@ -198,21 +197,62 @@ struct Sessions: Subcommand {
     }
 }
 
+/// `--dry-run`, `--all`, `--limit` and `--output` of a command that acts (cancel, terminate,
+/// rollback-prepared): their checks, the manual rule they make and the report of its records.
+struct ManualActing {
+    /// The four flags, their help naming what the command acts on.
+    static func flags(dryRun: String, all: String, limit: String) -> [FlagSpec] {
+        [.toggle("dry-run", help: dryRun), .toggle("all", help: all), .value("limit", "count", help: limit), OutputFormat.flag]
+    }
+
+    var dryRun: Bool
+    var limit: Int?
+
+    /// Refuses, with `refusal`, to act on everything (`narrows` false) without --all.
+    init(_ flags: ParsedFlags, narrows: Bool, refusal: String) throws(UsageError) {
+        dryRun = flags.isSet("dry-run")
+        limit = try flags.integer("limit")
+        if !narrows && !flags.isSet("all") { throw UsageError(refusal) }
+        if let limit, limit < 1 { throw UsageError("--limit must be at least 1.") }
+    }
+
+    /// The rule of a manual `action`: no alert, capped by --limit alone.
+    func rule(_ action: KillAction, sessions: SessionCriteria = SessionCriteria()) -> Rule {
+        Rule(name: "manual", match: AlertMatch(alertname: ""), action: action, sessions: sessions,
+             maxSessionsPerAlert: limit ?? Int.max, maxSessionsPerMinute: Int.max)
+    }
+
+    /// The alert a manual action reports in its records: none.
+    static let noAlert = AlertRef(alertname: "", fingerprint: "")
+
+    /// Prints `records` (`json` or `table` and a count of `noun` that were `done` or would be),
+    /// then fails when one could not be, `hint` added to where the message points.
+    func report(_ records: [ActionRecord], output: OutputFormat, json: String, table: String, noun: String, done: String,
+                hint: String = "") throws {
+        switch output {
+        case .json: print(json)
+        case .table:
+            print(table, terminator: "")
+            let succeeded = records.filter { $0.result == .success }.count
+            print(dryRun ? "dry run: \(records.filter { $0.result == .dryRun }.count) \(noun) would be \(done)"
+                         : "\(succeeded) \(noun) \(done), \(records.count - succeeded) left alone")
+        }
+        let errors = records.filter { $0.result == .error }.count
+        if errors > 0 { throw RuntimeError("\(errors) \(noun) could not be \(done); see the result column above\(hint).") }
+    }
+}
+
 /// `pgwarden cancel` / `pgwarden terminate`: the guarded action by hand.
 struct ManualAction {
-    static let flags: [FlagSpec] = SelectorOptions.flags + ConnectionOptions.flags + TargetChoice.flags + [
-        .toggle("dry-run", help: "Show what would be done; signal nothing."),
-        .toggle("all", help: "Allow acting on every client session when no selector narrows them."),
-        .value("limit", "count", help: "Act on at most this many sessions (oldest in their state first)."),
-        OutputFormat.flag,
-    ]
+    static let flags: [FlagSpec] = SelectorOptions.flags + ConnectionOptions.flags + TargetChoice.flags + ManualActing.flags(
+        dryRun: "Show what would be done; signal nothing.",
+        all: "Allow acting on every client session when no selector narrows them.",
+        limit: "Act on at most this many sessions (oldest in their state first).")
 
     var selectors: SelectorOptions
     var connection: ConnectionOptions
     var choice: TargetChoice
-    var dryRun: Bool
-    var all: Bool
-    var limit: Int?
+    var acting: ManualActing
     var output: OutputFormat
 
     init(_ flags: ParsedFlags) throws(UsageError) {
@@ -220,14 +260,9 @@ struct ManualAction {
         selectors = try SelectorOptions(flags)
         connection = try ConnectionOptions(flags)
         choice = try TargetChoice(flags)
-        dryRun = flags.isSet("dry-run")
-        all = flags.isSet("all")
-        limit = try flags.integer("limit")
-        if selectors.selectsEverything && !all {
-            throw UsageError("no selector given: this would act on every client session. Narrow it (--database, --role, "
+        acting = try ManualActing(flags, narrows: !selectors.selectsEverything, refusal:
+            "no selector given: this would act on every client session. Narrow it (--database, --role, "
                 + "--state, --min-state-age, --pid …) or pass --all to mean it.")
-        }
-        if let limit, limit < 1 { throw UsageError("--limit must be at least 1.") }
     }
 
     func run(_ action: KillAction) throws {
@@ -237,26 +272,13 @@ struct ManualAction {
                             coordinatesReplicas: choice.target != nil)
         let runner = ActionRunner(killer: killer, log: ActionLog(logger: Logger(label: "pgwarden.audit")), logger: Logger(label: "pgwarden"),
                                   target: choice.target)
-        let rule = Rule(name: "manual", match: AlertMatch(alertname: ""), action: action, sessions: selectors.selection.criteria,
-                        maxSessionsPerAlert: limit ?? Int.max, maxSessionsPerMinute: Int.max)
-        let records: [ActionRecord]
-        do {
-            records = try runner.run(rule: rule, selection: selectors.selection, protectedRoles: selectors.protectedRoles,
-                                     dryRun: dryRun, alert: AlertRef(alertname: "", fingerprint: ""))
-        } catch {
-            throw RuntimeError("\(error)")
+        let rule = acting.rule(action, sessions: selectors.selection.criteria)
+        let records = try runtime {
+            try runner.run(rule: rule, selection: selectors.selection, protectedRoles: selectors.protectedRoles,
+                           dryRun: acting.dryRun, alert: ManualActing.noAlert)
         }
-        switch output {
-        case .json: print(SessionJSON.actions(records, dryRun: dryRun))
-        case .table:
-            print(SessionTable.render(records: records), terminator: "")
-            let done = records.filter { $0.result == .success }.count
-            print(dryRun ? "dry run: \(records.filter { $0.result == .dryRun }.count) session(s) would be signalled"
-                         : "\(done) session(s) signalled, \(records.count - done) left alone")
-        }
-        if records.contains(where: { $0.result == .error }) {
-            throw RuntimeError("\(records.filter { $0.result == .error }.count) session(s) could not be signalled; see the result column above.")
-        }
+        try acting.report(records, output: output, json: SessionJSON.actions(records, dryRun: acting.dryRun),
+                          table: SessionTable.render(records: records), noun: "session(s)", done: "signalled")
     }
 }
 

@@ -77,12 +77,7 @@ struct Prepared: Subcommand {
         connection.warnIfPasswordOnCommandLine(bootstrapLogging(level: "warn", format: "logfmt"))
         let killer = Killer(database: Database(settings: connection.settings(environment: environment())))
         let selection = selectors.selection
-        let rows: [PreparedTransaction]
-        do {
-            rows = try killer.listPrepared(protectedRoles: selectors.protectedRoles).filter(selection.matches)
-        } catch {
-            throw RuntimeError("\(error)")
-        }
+        let rows = try runtime { try killer.listPrepared(protectedRoles: selectors.protectedRoles).filter(selection.matches) }
         switch output {
         case .json: print(PreparedOutput.json(rows, notes: selectors.notes(rows)))
         case .table:
@@ -98,30 +93,23 @@ struct RollbackPrepared: Subcommand {
     static let spec = CommandSpec(
         name: "pgwarden rollback-prepared",
         abstract: "Roll back the selected prepared transactions (ROLLBACK PREPARED, in each one's database).",
-        flags: PreparedSelectorOptions.flags + ConnectionOptions.flags + [
-            .toggle("dry-run", help: "Show what would be rolled back; roll back nothing."),
-            .toggle("all", help: "Allow acting on every prepared transaction when no selector narrows them."),
-            .value("limit", "count", help: "Roll back at most this many transactions (oldest first)."),
-            OutputFormat.flag,
-        ])
+        flags: PreparedSelectorOptions.flags + ConnectionOptions.flags + ManualActing.flags(
+            dryRun: "Show what would be rolled back; roll back nothing.",
+            all: "Allow acting on every prepared transaction when no selector narrows them.",
+            limit: "Roll back at most this many transactions (oldest first)."))
 
     var selectors: PreparedSelectorOptions
     var connection: ConnectionOptions
-    var dryRun: Bool
-    var limit: Int?
+    var acting: ManualActing
     var output: OutputFormat
 
     init(_ flags: ParsedFlags) throws(UsageError) {
         output = try OutputFormat(flags)
         selectors = try PreparedSelectorOptions(flags)
         connection = try ConnectionOptions(flags)
-        dryRun = flags.isSet("dry-run")
-        limit = try flags.integer("limit")
-        if !selectors.narrows && !flags.isSet("all") {
-            throw UsageError("no selector given: this would roll back every prepared transaction. Narrow it (--database, "
+        acting = try ManualActing(flags, narrows: selectors.narrows, refusal:
+            "no selector given: this would roll back every prepared transaction. Narrow it (--database, "
                 + "--owner, --gid-pattern, --min-prepared-age …) or pass --all to mean it.")
-        }
-        if let limit, limit < 1 { throw UsageError("--limit must be at least 1.") }
     }
 
     func run() throws {
@@ -129,27 +117,14 @@ struct RollbackPrepared: Subcommand {
         connection.warnIfPasswordOnCommandLine(Logger(label: "pgwarden"))
         let killer = Killer(database: Database(settings: connection.settings(environment: environment())))
         let runner = ActionRunner(killer: killer, log: ActionLog(logger: Logger(label: "pgwarden.audit")), logger: Logger(label: "pgwarden"))
-        var rule = Rule(name: "manual", match: AlertMatch(alertname: ""), action: .rollbackPrepared,
-                        maxSessionsPerAlert: limit ?? Int.max, maxSessionsPerMinute: Int.max)
+        var rule = acting.rule(.rollbackPrepared)
         rule.prepared = selectors.criteria
-        let records: [ActionRecord]
-        do {
-            records = try runner.runPrepared(rule: rule, selection: selectors.selection, protectedRoles: selectors.protectedRoles,
-                                             dryRun: dryRun, alert: AlertRef(alertname: "", fingerprint: ""))
-        } catch {
-            throw RuntimeError("\(error)")
+        let records = try runtime {
+            try runner.runPrepared(rule: rule, selection: selectors.selection, protectedRoles: selectors.protectedRoles,
+                                   dryRun: acting.dryRun, alert: ManualActing.noAlert)
         }
-        switch output {
-        case .json: print(PreparedOutput.json(records: records, dryRun: dryRun))
-        case .table:
-            print(PreparedOutput.table(records: records), terminator: "")
-            let done = records.filter { $0.result == .success }.count
-            print(dryRun ? "dry run: \(records.filter { $0.result == .dryRun }.count) prepared transaction(s) would be rolled back"
-                         : "\(done) prepared transaction(s) rolled back, \(records.count - done) left alone")
-        }
-        let failed = records.filter { $0.result == .error }.count
-        if failed > 0 {
-            throw RuntimeError("\(failed) prepared transaction(s) could not be rolled back; see the result column above and the log.")
-        }
+        try acting.report(records, output: output, json: PreparedOutput.json(records: records, dryRun: acting.dryRun),
+                          table: PreparedOutput.table(records: records), noun: "prepared transaction(s)", done: "rolled back",
+                          hint: " and the log")
     }
 }

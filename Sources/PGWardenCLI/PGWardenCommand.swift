@@ -98,6 +98,11 @@ struct RuntimeError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
+/// What `body` returns; an error it throws becomes the command's, as a RuntimeError.
+func runtime<T>(_ body: () throws -> T) throws -> T {
+    do { return try body() } catch { throw RuntimeError("\(error)") }
+}
+
 /// Options every subcommand that talks to PostgreSQL shares.
 struct ConnectionOptions {
     static let flags: [FlagSpec] = [

@@ -9,13 +9,6 @@ import TestSupport
 /// Prepared transactions are cluster-wide: every test scopes itself to databases of its own.
 @Suite("Prepared transactions against a real server")
 struct PreparedTransactionTests {
-    /// The listed transaction with exactly this gid (bytes), in `database`.
-    static func listed(_ killer: Killer, _ gid: String, in database: String) throws -> PreparedTransaction? {
-        try killer.listPrepared().first { $0.gid.isExactly(gid) && $0.datname == database }
-    }
-
-    static let anyAge = PreparedSelection(criteria: PreparedCriteria())
-
     /// Gids a quoting mistake would break or confuse, each prepared, listed and rolled back alone.
     static let trickyGIDs = [
         "o'brien", "''; ROLLBACK PREPARED 'x", "back\\slash", "E'\\x41'", "ends with backslash\\", "$$dollar$$",
@@ -26,24 +19,21 @@ struct PreparedTransactionTests {
     @Test func trickyGIDsAreListedAndRolledBackExactly() throws {
         let fx = try AdminFixture()
         defer { fx.cleanUp() }
-        let db = try fx.createDatabase()
-        let role = try fx.createRole()
-        let killer = testKiller(fx.env)
+        let scene = try PreparedScene(fx)
         // Two gids that are the same text to Swift's String ==, and two that are not the same bytes.
         let nfc = "caf\u{E9}", nfd = "cafe\u{301}"
-        for gid in Self.trickyGIDs + [nfc, nfd] { try fx.prepare(gid, role: role, database: db) }
-        #expect(try fx.preparedCount(db) == Self.trickyGIDs.count + 2)
+        for gid in Self.trickyGIDs + [nfc, nfd] { try fx.prepare(gid, role: scene.role, database: scene.db) }
+        #expect(try fx.preparedCount(scene.db) == Self.trickyGIDs.count + 2)
         for gid in Self.trickyGIDs + [nfc] {
-            let target = try #require(try Self.listed(killer, gid, in: db), "listed: \(gid.debugDescription)")
-            #expect(target.owner == role)
-            #expect(killer.rollbackPrepared(target, selection: Self.anyAge, protectedRoles: []) == .rolledBack,
-                    "\(gid.debugDescription)")
+            let target = try #require(try scene.listed(gid), "listed: \(gid.debugDescription)")
+            #expect(target.owner == scene.role)
+            #expect(scene.rollBack(target) == .rolledBack, "\(gid.debugDescription)")
             #expect(try !fx.isPrepared(gid), "\(gid.debugDescription) is gone")
         }
         #expect(try fx.isPrepared(nfd), "the other normalization form is another gid, left alone")
-        #expect(try fx.preparedCount(db) == 1)
+        #expect(try fx.preparedCount(scene.db) == 1)
         // The longest gid PostgreSQL takes is 199 bytes: 200 is refused by PREPARE TRANSACTION itself.
-        let s = try fx.connect(role: role, database: db)
+        let s = try fx.connect(role: scene.role, database: scene.db)
         try s.run("BEGIN")
         #expect(s.fail("PREPARE TRANSACTION " + sqlLiteral(String(repeating: "g", count: 200))) != nil)
     }
@@ -53,12 +43,8 @@ struct PreparedTransactionTests {
     @Test func aDatabaseNameIsNeverReadAsConnectionOptions() throws {
         let fx = try AdminFixture()
         defer { fx.cleanUp() }
-        let db = try fx.createDatabase("pgw db='x' host=/nonexistent dbname=postgres")
-        let role = try fx.createRole()
-        try fx.prepare("odd-db", role: role, database: db)
-        let killer = testKiller(fx.env)
-        let target = try #require(try Self.listed(killer, "odd-db", in: db))
-        #expect(killer.rollbackPrepared(target, selection: Self.anyAge, protectedRoles: []) == .rolledBack)
+        let scene = try PreparedScene(fx, databasePrefix: "pgw db='x' host=/nonexistent dbname=postgres")
+        #expect(scene.rollBack(try scene.prepareListed("odd-db")) == .rolledBack)
         #expect(try !fx.isPrepared("odd-db"))
     }
 
@@ -67,20 +53,16 @@ struct PreparedTransactionTests {
     @Test func aGIDReusedAfterTheListingIsNotRolledBack() throws {
         let fx = try AdminFixture()
         defer { fx.cleanUp() }
-        let db = try fx.createDatabase()
-        let role = try fx.createRole()
-        let killer = testKiller(fx.env)
-        try fx.prepare("reused", role: role, database: db)
-        let stale = try #require(try Self.listed(killer, "reused", in: db))
-        try fx.finish("reused", database: db)
-        try fx.prepare("reused", role: role, database: db)
-        let fresh = try #require(try fx.preparedIn(db)["reused"])
+        let scene = try PreparedScene(fx)
+        let stale = try scene.prepareListed("reused")
+        try fx.finish("reused", database: scene.db)
+        try fx.prepare("reused", role: scene.role, database: scene.db)
+        let fresh = try #require(try fx.preparedIn(scene.db)["reused"])
         #expect(fresh.xid != stale.transaction)
-        #expect(killer.rollbackPrepared(stale, selection: Self.anyAge, protectedRoles: []) == .gone)
-        #expect(try fx.preparedIn(db)["reused"]?.xid == fresh.xid, "the new transaction under the same gid is untouched")
+        #expect(scene.rollBack(stale) == .gone)
+        #expect(try fx.preparedIn(scene.db)["reused"]?.xid == fresh.xid, "the new transaction under the same gid is untouched")
         // The fresh listing addresses the new transaction, which it then rolls back.
-        let current = try #require(try Self.listed(killer, "reused", in: db))
-        #expect(killer.rollbackPrepared(current, selection: Self.anyAge, protectedRoles: []) == .rolledBack)
+        #expect(scene.rollBack(try #require(try scene.listed("reused"))) == .rolledBack)
         #expect(try !fx.isPrepared("reused"))
     }
 
@@ -88,13 +70,10 @@ struct PreparedTransactionTests {
     @Test func aTransactionCommittedAfterTheListingIsGone() throws {
         let fx = try AdminFixture()
         defer { fx.cleanUp() }
-        let db = try fx.createDatabase()
-        let role = try fx.createRole()
-        let killer = testKiller(fx.env)
-        try fx.prepare("committed-elsewhere", role: role, database: db)
-        let target = try #require(try Self.listed(killer, "committed-elsewhere", in: db))
-        try fx.finish("committed-elsewhere", database: db, commit: true)
-        #expect(killer.rollbackPrepared(target, selection: Self.anyAge, protectedRoles: []) == .gone)
+        let scene = try PreparedScene(fx)
+        let target = try scene.prepareListed("committed-elsewhere")
+        try fx.finish("committed-elsewhere", database: scene.db, commit: true)
+        #expect(scene.rollBack(target) == .gone)
     }
 
     /// The re-check judges the age by the server's clock: a transaction younger than the
@@ -102,24 +81,20 @@ struct PreparedTransactionTests {
     @Test func aYoungTransactionIsNeverRolledBack() throws {
         let fx = try AdminFixture()
         defer { fx.cleanUp() }
-        let db = try fx.createDatabase()
-        let role = try fx.createRole()
-        let killer = testKiller(fx.env)
-        try fx.prepare("young", role: role, database: db)
-        var target = try #require(try Self.listed(killer, "young", in: db))
+        let scene = try PreparedScene(fx)
+        var target = try scene.prepareListed("young")
         target.age = 7200  // a listing that claims it is old
         let hourOld = PreparedSelection(criteria: PreparedCriteria(minPreparedAge: .seconds(3600)))
         #expect(hourOld.matches(target))
-        #expect(killer.rollbackPrepared(target, selection: hourOld, protectedRoles: []) == .gone)
+        #expect(scene.rollBack(target, selection: hourOld) == .gone)
         #expect(try fx.isPrepared("young"))
         // Protection and the superuser rule are re-checked there too.
-        #expect(killer.rollbackPrepared(target, selection: Self.anyAge, protectedRoles: [role]) == .gone)
-        try fx.prepare("superuser's", role: "postgres", database: db)
-        let su = try #require(try Self.listed(killer, "superuser's", in: db))
+        #expect(scene.rollBack(target, protectedRoles: [scene.role]) == .gone)
+        try fx.prepare("superuser's", role: "postgres", database: scene.db)
+        let su = try #require(try scene.listed("superuser's"))
         #expect(su.isSuperuser)
-        #expect(killer.rollbackPrepared(su, selection: Self.anyAge, protectedRoles: []) == .gone)
-        #expect(killer.rollbackPrepared(su, selection: PreparedSelection(criteria: PreparedCriteria(allowSuperuser: true)),
-                                        protectedRoles: []) == .rolledBack)
+        #expect(scene.rollBack(su) == .gone)
+        #expect(scene.rollBack(su, selection: PreparedSelection(criteria: PreparedCriteria(allowSuperuser: true))) == .rolledBack)
         #expect(try fx.isPrepared("young"))
     }
 
@@ -135,6 +110,11 @@ struct PreparedTransactionTests {
             require_labels: [datname, owner]
         \(extra)
         """
+    }
+
+    /// Sends a firing PreparedTooOld alert with `labels` to `hook`.
+    static func tooOld(_ hook: HookFixture, _ labels: [String: String]) throws -> (Int, [String: Any]) {
+        try hook.notify([HookFixture.alert(labels.merging(["alertname": "PreparedTooOld"]) { _, new in new })])
     }
 
     /// The transaction records of a webhook response's first alert, by gid.
@@ -160,7 +140,7 @@ struct PreparedTransactionTests {
         let hook = try HookFixture(fx, policy: "protected_roles: [\(prot)]\n"
             + Self.preparedRule(db: db, extra: "    max_transactions_per_alert: 1"))
         func notify(owner: String, datname: String = db) throws -> (Int, [String: Any]) {
-            try hook.notify([HookFixture.alert(["alertname": "PreparedTooOld", "datname": datname, "owner": owner])])
+            try Self.tooOld(hook, ["datname": datname, "owner": owner])
         }
         var (status, json) = try notify(owner: app)
         #expect(status == 200)
@@ -173,7 +153,7 @@ struct PreparedTransactionTests {
         #expect(Self.results(json) == ["su-1": "protected"], "a superuser's, unless allow_superuser")
         (status, json) = try notify(owner: app, datname: "postgres")
         #expect(HookFixture.outcome(json) == "no matching transactions")
-        (status, json) = try hook.notify([HookFixture.alert(["alertname": "PreparedTooOld", "datname": db])])
+        (status, json) = try Self.tooOld(hook, ["datname": db])
         #expect(HookFixture.outcome(json) == "missing labels")
         #expect(try fx.isPrepared("other-1") && fx.isPrepared("prot-1") && fx.isPrepared("su-1"))
         let m = try hook.pgw.scrape()
@@ -198,7 +178,7 @@ struct PreparedTransactionTests {
         try fx.prepare("dry-1", role: app, database: db)
         Thread.sleep(forTimeInterval: 1.2)
         let hook = try HookFixture(fx, policy: Self.preparedRule(db: db, extra: "    dry_run: true"))
-        let (status, json) = try hook.notify([HookFixture.alert(["alertname": "PreparedTooOld", "datname": db, "owner": app])])
+        let (status, json) = try Self.tooOld(hook, ["datname": db, "owner": app])
         #expect(status == 200)
         #expect(HookFixture.outcome(json) == "dry run")
         #expect(Self.results(json) == ["dry-1": "dry_run"])
@@ -221,7 +201,7 @@ struct PreparedTransactionTests {
         let hook = try HookFixture(fx, policy: Self.preparedRule(db: db).replacingOccurrences(of: "require_labels: [datname, owner]",
                                                                                                with: "require_labels: [datname]"),
                                    dsn: fx.env.dsn(user: warden, password: "pw", database: db))
-        let (status, json) = try hook.notify([HookFixture.alert(["alertname": "PreparedTooOld", "datname": db])])
+        let (status, json) = try Self.tooOld(hook, ["datname": db])
         #expect(status == 200)
         #expect(Self.results(json) == ["mine": "success", "app's": "success", "stranger's": "not_permitted"], "\(json)")
         #expect(try !fx.isPrepared("mine") && !fx.isPrepared("app's") && fx.isPrepared("stranger's"))
@@ -245,7 +225,7 @@ struct PreparedTransactionTests {
         let policy = Self.preparedRule(db: open).replacingOccurrences(of: "databases: [\(open)]", with: "databases: [\(open), \(closed)]")
             .replacingOccurrences(of: "require_labels: [datname, owner]", with: "require_labels: [owner]")
         let hook = try HookFixture(fx, policy: policy)
-        let (status, json) = try hook.notify([HookFixture.alert(["alertname": "PreparedTooOld", "owner": app])])
+        let (status, json) = try Self.tooOld(hook, ["owner": app])
         #expect(status == 200)
         #expect(Self.results(json) == ["in-open": "success", "in-closed": "error"], "\(json)")
         #expect(try fx.isPrepared("in-closed"))

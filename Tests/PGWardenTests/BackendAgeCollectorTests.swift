@@ -2,12 +2,8 @@ import Testing
 @testable import PGWarden
 
 @Suite("BackendAgeCollector")
-struct BackendAgeCollectorTests {
+struct BackendAgeCollectorTests: CollectorSuite {
     let collector = BackendAgeCollector()
-
-    func families(_ rows: [[String?]]) -> [MetricFamily] {
-        collector.families(from: QueryResult(columns: collector.columns(options: .init()), rows: rows), options: .init())
-    }
 
     @Test func oldestConnectionPerDatabaseAndRole() {
         let got = families([["shop", "app", "86400.5"], ["shop", "batch", "3"], ["", "", "12"]])
@@ -33,9 +29,7 @@ struct BackendAgeCollectorTests {
 
     @Test(arguments: CollectorSQLTests.supportedVersions)
     func sqlGroupsClientBackendsByName(version: Int) {
-        let sql = collector.sql(serverVersion: version, options: .init())
-        #expect(sql == collector.sql(serverVersion: 120000, options: .init()), "one branch for every version")
-        #expect(readsOnlySharedCTEs(sql))
+        let sql = singleBranch(version)
         #expect(sql.contains("FROM grouped WHERE backend_type = 'client backend' GROUP BY datname, usename"))
         #expect(arrayElements(sql) == [["datname", "usename", "date_part('epoch', now() - min(backend_start))::text"]])
     }

@@ -2,13 +2,9 @@ import Testing
 @testable import PGWarden
 
 @Suite("DatabaseLimitsCollector")
-struct DatabaseLimitsCollectorTests {
+struct DatabaseLimitsCollectorTests: CollectorSuite {
     let collector = DatabaseLimitsCollector()
     static let columns = ["datname", "connlimit", "allowconn", "sessions"]
-
-    func families(_ rows: [[String?]]) -> [MetricFamily] {
-        collector.families(from: QueryResult(columns: collector.columns(options: .init()), rows: rows), options: .init())
-    }
 
     @Test func familyNamesAndTypes() {
         let got = families([])

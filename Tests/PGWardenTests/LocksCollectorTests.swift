@@ -2,13 +2,9 @@ import Testing
 @testable import PGWarden
 
 @Suite("LocksCollector")
-struct LocksCollectorTests {
+struct LocksCollectorTests: CollectorSuite {
     let collector = LocksCollector()
     static let columns = ["kind", "datname", "usename", "sessions", "wait"]
-
-    func families(_ rows: [[String?]]) -> [MetricFamily] {
-        collector.families(from: QueryResult(columns: collector.columns(options: .init()), rows: rows), options: .init())
-    }
 
     @Test func familyNamesAndTypes() {
         let got = families([])

@@ -29,6 +29,26 @@ struct BadPolicy: Sendable, CustomTestStringConvertible {
             """
         return BadPolicy(label: label, yaml: yaml, line: line, key: key, message: message)
     }
+
+    /// A one-rule rollback_prepared policy with `min_prepared_age: 1h` on line 5, then `extra`
+    /// from line 6.
+    static func prepared(_ label: String, _ extra: String, line: Int? = 6, key: String?, _ message: String) -> BadPolicy {
+        rule(label, "    min_prepared_age: 1h\n" + extra, line: line, key: key, message, action: "rollback_prepared")
+    }
+
+    /// Expects the loader to refuse `yaml`, naming the file, line and key, and saying `message`.
+    func expectRefused() {
+        #expect {
+            try PolicyLoader.parse(yaml, source: "pgwarden.yml")
+        } throws: { error in
+            guard let error = error as? PolicyError else { return false }
+            #expect(error.source == "pgwarden.yml")
+            #expect(error.line == line, "\(error)")
+            #expect(error.key == key, "\(error)")
+            #expect(error.message.contains(message), "\(error)")
+            return true
+        }
+    }
 }
 
 @Suite("PolicyLoader")
@@ -256,16 +276,7 @@ struct PolicyLoaderTests {
 
     @Test(arguments: badPolicies)
     func invalidPolicyNamesLineAndKey(_ bad: BadPolicy) {
-        #expect {
-            try PolicyLoader.parse(bad.yaml, source: "pgwarden.yml")
-        } throws: { error in
-            guard let error = error as? PolicyError else { return false }
-            #expect(error.source == "pgwarden.yml")
-            #expect(error.line == bad.line, "\(error)")
-            #expect(error.key == bad.key, "\(error)")
-            #expect(error.message.contains(bad.message), "\(error)")
-            return true
-        }
+        bad.expectRefused()
     }
 
     @Test func errorDescription() {

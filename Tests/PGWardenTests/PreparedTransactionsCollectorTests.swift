@@ -2,13 +2,9 @@ import Testing
 @testable import PGWarden
 
 @Suite("PreparedTransactionsCollector")
-struct PreparedTransactionsCollectorTests {
+struct PreparedTransactionsCollectorTests: CollectorSuite {
     let collector = PreparedTransactionsCollector()
     static let columns = ["datname", "owner", "transactions", "age"]
-
-    func families(_ rows: [[String?]]) -> [MetricFamily] {
-        collector.families(from: QueryResult(columns: collector.columns(options: .init()), rows: rows), options: .init())
-    }
 
     @Test func familyNamesAndTypes() {
         let got = families([])
@@ -52,11 +48,9 @@ struct PreparedTransactionsCollectorTests {
     /// pg_prepared_xacts is the same in every supported version: one branch.
     @Test(arguments: CollectorSQLTests.supportedVersions)
     func sqlReadsPgPreparedXacts(version: Int) {
-        let sql = collector.sql(serverVersion: version, options: .init())
-        #expect(sql == collector.sql(serverVersion: 150000, options: .init()))
+        let sql = singleBranch(version)
         #expect(sql.contains("FROM pg_prepared_xacts GROUP BY database, owner"))
         #expect(arrayElements(sql) == [["COALESCE(database::text, '')", "COALESCE(owner::text, '')", "count(*)::text",
                                         "date_part('epoch', now() - min(prepared))::text"]])
-        #expect(readsOnlySharedCTEs(sql))
     }
 }

@@ -2,13 +2,9 @@ import Testing
 @testable import PGWarden
 
 @Suite("RoleLimitsCollector")
-struct RoleLimitsCollectorTests {
+struct RoleLimitsCollectorTests: CollectorSuite {
     let collector = RoleLimitsCollector()
     static let columns = ["usename", "connlimit", "canlogin", "sessions"]
-
-    func families(_ rows: [[String?]]) -> [MetricFamily] {
-        collector.families(from: QueryResult(columns: collector.columns(options: .init()), rows: rows), options: .init())
-    }
 
     @Test func familyNamesAndTypes() {
         let got = families([])

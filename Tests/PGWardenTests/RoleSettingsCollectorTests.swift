@@ -2,13 +2,9 @@ import Testing
 @testable import PGWarden
 
 @Suite("RoleSettingsCollector")
-struct RoleSettingsCollectorTests {
+struct RoleSettingsCollectorTests: CollectorSuite {
     let collector = RoleSettingsCollector()
     static let columns = ["datname", "usename", "setting", "value"]
-
-    func families(_ rows: [[String?]]) -> [MetricFamily] {
-        collector.families(from: QueryResult(columns: collector.columns(options: .init()), rows: rows), options: .init())
-    }
 
     @Test func overridesPerDatabaseAndRole() {
         let got = families([

@@ -2,13 +2,9 @@ import Testing
 @testable import PGWarden
 
 @Suite("SessionEndsCollector")
-struct SessionEndsCollectorTests {
+struct SessionEndsCollectorTests: CollectorSuite {
     let collector = SessionEndsCollector()
     static let columns = ["datname", "sessions_killed", "sessions_abandoned", "sessions_fatal"]
-
-    func families(_ rows: [[String?]]) -> [MetricFamily] {
-        collector.families(from: QueryResult(columns: collector.columns(options: .init()), rows: rows), options: .init())
-    }
 
     @Test func countersPerDatabase() {
         let got = families([["postgres", "0", "1", "2"], ["shop", "17", "3", "5"]])

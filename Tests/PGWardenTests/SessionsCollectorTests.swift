@@ -2,7 +2,7 @@ import Testing
 @testable import PGWarden
 
 @Suite("SessionsCollector")
-struct SessionsCollectorTests {
+struct SessionsCollectorTests: CollectorSuite {
     let collector = SessionsCollector()
     static let columns = ["datname", "usename", "state", "sessions", "state_age", "xact_age"]
 
@@ -10,10 +10,6 @@ struct SessionsCollectorTests {
     static let pgStates: Set<String> = [
         "active", "idle", "idle in transaction", "idle in transaction (aborted)", "fastpath function call", "disabled",
     ]
-
-    func families(_ rows: [[String?]], options: CollectorOptions = .init()) -> [MetricFamily] {
-        collector.families(from: QueryResult(columns: collector.columns(options: options), rows: rows), options: options)
-    }
 
     @Test func familyNamesAndTypes() {
         let got = families([])

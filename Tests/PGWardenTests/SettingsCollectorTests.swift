@@ -2,13 +2,9 @@ import Testing
 @testable import PGWarden
 
 @Suite("SettingsCollector")
-struct SettingsCollectorTests {
+struct SettingsCollectorTests: CollectorSuite {
     let collector = SettingsCollector()
     static let columns = ["name", "value", "unit"]
-
-    func families(_ rows: [[String?]]) -> [MetricFamily] {
-        collector.families(from: QueryResult(columns: collector.columns(options: .init()), rows: rows), options: .init())
-    }
 
     /// What `SELECT name, reset_val, unit FROM pg_settings` gives on a PostgreSQL 16 server.
     static let pg16Rows: [[String?]] = [

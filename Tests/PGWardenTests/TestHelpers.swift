@@ -1,3 +1,4 @@
+import Testing
 @testable import PGWarden
 
 // Small lookups shared by the collector and exposition tests.
@@ -111,6 +112,29 @@ func familiesThroughScrape(_ collector: any Collector, _ rows: [[String?]], opti
     let tagged = rows.map { ["0", textArrayOutput($0)] as [String?] }
     let parts = try statement.split(QueryResult(columns: ["section", "r"], rows: tagged))
     return collector.families(from: parts[0], options: options)
+}
+
+/// A collector's unit tests: what its `collector` builds from rows in its own column order.
+protocol CollectorSuite {
+    associatedtype Subject: Collector
+    var collector: Subject { get }
+}
+
+extension CollectorSuite {
+    /// The families `collector` builds from `rows` (elements in `columns(options:)` order).
+    func families(_ rows: [[String?]], options: CollectorOptions = .init()) -> [MetricFamily] {
+        collector.families(from: QueryResult(columns: collector.columns(options: options), rows: rows), options: options)
+    }
+
+    /// The collector's branch for `version` (default options), expected to be the same for every
+    /// supported version and to read sessions only through the shared CTEs.
+    func singleBranch(_ version: Int, sourceLocation: SourceLocation = #_sourceLocation) -> String {
+        let sql = collector.sql(serverVersion: version, options: .init())
+        #expect(sql == collector.sql(serverVersion: CollectorSQLTests.supportedVersions[0], options: .init()),
+                "one branch for every version", sourceLocation: sourceLocation)
+        #expect(readsOnlySharedCTEs(sql), sourceLocation: sourceLocation)
+        return sql
+    }
 }
 
 /// Whether a branch reads sessions only through the shared CTEs (never the view itself, and

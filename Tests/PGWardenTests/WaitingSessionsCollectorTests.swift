@@ -2,13 +2,9 @@ import Testing
 @testable import PGWarden
 
 @Suite("WaitingSessionsCollector")
-struct WaitingSessionsCollectorTests {
+struct WaitingSessionsCollectorTests: CollectorSuite {
     let collector = WaitingSessionsCollector()
     static let withEvent = CollectorOptions(includeWaitEvent: true)
-
-    func families(_ rows: [[String?]], options: CollectorOptions = .init()) -> [MetricFamily] {
-        collector.families(from: QueryResult(columns: collector.columns(options: options), rows: rows), options: options)
-    }
 
     @Test func waitingSessionsPerWaitEventType() {
         let got = families([
@@ -41,9 +37,7 @@ struct WaitingSessionsCollectorTests {
 
     @Test(arguments: CollectorSQLTests.supportedVersions)
     func sqlCountsRunningClientSessionsInAWait(version: Int) {
-        let sql = collector.sql(serverVersion: version, options: .init())
-        #expect(sql == collector.sql(serverVersion: 120000, options: .init()), "one branch for every version")
-        #expect(readsOnlySharedCTEs(sql))
+        let sql = singleBranch(version)
         #expect(sql.contains("FROM activity WHERE backend_type = 'client backend' AND state IN ('active', 'fastpath function call') AND wait_event_type IS NOT NULL"))
         #expect(!sql.contains("wait_event,") && !sql.contains("wait_event)"), "no wait_event unless opted in")
         // Counted per oid, then per name (two dropped roles are both '' and must make one series).

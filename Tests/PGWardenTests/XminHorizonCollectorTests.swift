@@ -2,12 +2,8 @@ import Testing
 @testable import PGWarden
 
 @Suite("XminHorizonCollector")
-struct XminHorizonCollectorTests {
+struct XminHorizonCollectorTests: CollectorSuite {
     let collector = XminHorizonCollector()
-
-    func families(_ rows: [[String?]]) -> [MetricFamily] {
-        collector.families(from: QueryResult(columns: collector.columns(options: .init()), rows: rows), options: .init())
-    }
 
     /// What the branch returns when nothing holds the horizon: no session rows, and NULL for
     /// the two aggregates.
@@ -65,9 +61,7 @@ struct XminHorizonCollectorTests {
 
     @Test(arguments: CollectorSQLTests.supportedVersions)
     func sqlReadsTheThreeKindsOfHolder(version: Int) {
-        let sql = collector.sql(serverVersion: version, options: .init())
-        #expect(sql == collector.sql(serverVersion: 170000, options: .init()), "one branch for every version")
-        #expect(readsOnlySharedCTEs(sql))
+        let sql = singleBranch(version)
         // Sessions from the shared CTE, per database and role name, autovacuum left out.
         #expect(sql.contains("FROM grouped WHERE xmin_age IS NOT NULL AND backend_type IS DISTINCT FROM 'autovacuum worker' GROUP BY datname, usename"))
         #expect(sql.contains("FROM pg_prepared_xacts"))

@@ -86,24 +86,31 @@ public enum Planner {
         let matching = rows.filter(selection.matches).sorted {
             $0.stateAge != $1.stateAge ? $0.stateAge > $1.stateAge : $0.pid < $1.pid
         }
+        return decide(matching, rule: rule, budget: budget, caps: (.perAlertCap, .perMinuteCap)) { row in
+            if row.isProtected || protectedRoles.containsExactly(row.usename) { return (.protected, .protectedRole) }
+            if row.isSuperuser && !rule.sessions.allowSuperuser { return (.protected, .superuser) }
+            return row.canSignal ? nil : (.notPermitted, .signalPermission)
+        } act: { row in
+            firstStep(rule.action, state: row.state)
+        }.map { PlannedSession(session: $0.row, decision: $0.decision, refusedBy: $0.refusedBy) }
+    }
+
+    /// The decisions of a plan over `rows`, already matched and in the order they are taken:
+    /// a row `refusal` names is skipped with that result and guard; of the others, at most
+    /// `min(rule.maxSessionsPerAlert, budget)` are acted on with `act`, the rest are capped
+    /// (`caps.perAlert` when the rule's own cap was reached, else `caps.perMinute`).
+    static func decide<Row>(_ rows: [Row], rule: Rule, budget: Int, caps: (perAlert: Guard, perMinute: Guard),
+                            refusal: (Row) -> (ActionResult, Guard)?,
+                            act: (Row) -> KillAction) -> [(row: Row, decision: Decision, refusedBy: Guard?)] {
         let limit = max(0, min(rule.maxSessionsPerAlert, budget))
         var acting = 0
-        return matching.map { row in
-            if row.isProtected || protectedRoles.containsExactly(row.usename) {
-                return PlannedSession(session: row, decision: .skip(.protected), refusedBy: .protectedRole)
-            }
-            if row.isSuperuser && !rule.sessions.allowSuperuser {
-                return PlannedSession(session: row, decision: .skip(.protected), refusedBy: .superuser)
-            }
-            if !row.canSignal {
-                return PlannedSession(session: row, decision: .skip(.notPermitted), refusedBy: .signalPermission)
-            }
+        return rows.map { row in
+            if let (result, refusedBy) = refusal(row) { return (row, .skip(result), refusedBy) }
             if acting >= limit {
-                let cap: Guard = acting >= rule.maxSessionsPerAlert ? .perAlertCap : .perMinuteCap
-                return PlannedSession(session: row, decision: .skip(.capped), refusedBy: cap)
+                return (row, .skip(.capped), acting >= rule.maxSessionsPerAlert ? caps.perAlert : caps.perMinute)
             }
             acting += 1
-            return PlannedSession(session: row, decision: .act(firstStep(rule.action, state: row.state)))
+            return (row, .act(act(row)), nil)
         }
     }
 

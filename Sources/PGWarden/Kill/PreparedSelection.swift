@@ -36,15 +36,9 @@ public struct PreparedSelection: Sendable, Equatable {
     func sqlConditions(_ params: inout SQLParameters) -> [String] {
         let c = criteria
         var sql: [String] = []
-        if let min = c.minPreparedAge {
-            sql.append("now() - p.prepared >= make_interval(secs => \(params.bind(String(min.seconds)))::float8)")
-        }
-        func filter(_ column: String, _ f: NameFilter) {
-            if !f.include.isEmpty { sql.append("COALESCE(\(column), '') = ANY(\(params.textArray(f.include)))") }
-            if !f.exclude.isEmpty { sql.append("NOT (COALESCE(\(column), '') = ANY(\(params.textArray(f.exclude))))") }
-        }
-        filter("p.database::text", c.databases)
-        filter("p.owner::text", c.owners)
+        params.minAge("p.prepared", c.minPreparedAge, into: &sql)
+        params.nameFilter("p.database::text", c.databases, into: &sql)
+        params.nameFilter("p.owner::text", c.owners, into: &sql)
         if !c.gidPatterns.isEmpty { sql.append("p.gid LIKE ANY(\(params.textArray(c.gidPatterns.map(\.likePattern))))") }
         if !c.excludeGidPatterns.isEmpty {
             sql.append("NOT (p.gid LIKE ANY(\(params.textArray(c.excludeGidPatterns.map(\.likePattern)))))")
@@ -74,24 +68,12 @@ public enum PreparedPlanner {
             $0.preparedMicros != $1.preparedMicros ? $0.preparedMicros < $1.preparedMicros
                 : $0.gid.utf8.lexicographicallyPrecedes($1.gid.utf8)
         }
-        let limit = max(0, min(rule.maxSessionsPerAlert, budget))
-        var acting = 0
-        return matching.map { row in
-            if row.isProtected || protectedRoles.containsExactly(row.owner) {
-                return PlannedTransaction(transaction: row, decision: .skip(.protected), refusedBy: .protectedRole)
-            }
-            if row.isSuperuser && !selection.criteria.allowSuperuser {
-                return PlannedTransaction(transaction: row, decision: .skip(.protected), refusedBy: .superuser)
-            }
-            if !row.canRollBack {
-                return PlannedTransaction(transaction: row, decision: .skip(.notPermitted), refusedBy: .rollbackPermission)
-            }
-            if acting >= limit {
-                let cap: Guard = acting >= rule.maxSessionsPerAlert ? .perAlertTransactionCap : .perMinuteTransactionCap
-                return PlannedTransaction(transaction: row, decision: .skip(.capped), refusedBy: cap)
-            }
-            acting += 1
-            return PlannedTransaction(transaction: row, decision: .act(.rollbackPrepared))
-        }
+        return Planner.decide(matching, rule: rule, budget: budget, caps: (.perAlertTransactionCap, .perMinuteTransactionCap)) { row in
+            if row.isProtected || protectedRoles.containsExactly(row.owner) { return (.protected, .protectedRole) }
+            if row.isSuperuser && !selection.criteria.allowSuperuser { return (.protected, .superuser) }
+            return row.canRollBack ? nil : (.notPermitted, .rollbackPermission)
+        } act: { _ in
+            .rollbackPrepared
+        }.map { PlannedTransaction(transaction: $0.row, decision: $0.decision, refusedBy: $0.refusedBy) }
     }
 }

@@ -107,22 +107,12 @@ public struct Selection: Sendable, Equatable {
         let c = criteria
         var sql: [String] = []
         if !c.states.isEmpty { sql.append("a.state = ANY(\(params.textArray(c.states)))") }
-        if let min = c.minStateAge {
-            sql.append("now() - a.state_change >= make_interval(secs => \(params.bind(String(min.seconds)))::float8)")
-        }
-        if let min = c.minTransactionAge {
-            sql.append("now() - a.xact_start >= make_interval(secs => \(params.bind(String(min.seconds)))::float8)")
-        }
-        if let min = c.minBackendAge {
-            sql.append("now() - a.backend_start >= make_interval(secs => \(params.bind(String(min.seconds)))::float8)")
-        }
-        func filter(_ column: String, _ f: NameFilter) {
-            if !f.include.isEmpty { sql.append("COALESCE(\(column), '') = ANY(\(params.textArray(f.include)))") }
-            if !f.exclude.isEmpty { sql.append("NOT (COALESCE(\(column), '') = ANY(\(params.textArray(f.exclude))))") }
-        }
-        filter("a.datname::text", c.databases)
-        filter("a.usename::text", c.roles)
-        filter("a.application_name", c.applicationNames)
+        params.minAge("a.state_change", c.minStateAge, into: &sql)
+        params.minAge("a.xact_start", c.minTransactionAge, into: &sql)
+        params.minAge("a.backend_start", c.minBackendAge, into: &sql)
+        params.nameFilter("a.datname::text", c.databases, into: &sql)
+        params.nameFilter("a.usename::text", c.roles, into: &sql)
+        params.nameFilter("a.application_name", c.applicationNames, into: &sql)
         if !c.clientAddresses.isEmpty {
             sql.append("COALESCE(\(Self.clientAddressSQL) <<= ANY(\(params.array(c.clientAddresses.map(\.description), type: "inet"))), false)")
         }
@@ -155,6 +145,18 @@ struct SQLParameters {
     }
 
     mutating func textArray(_ items: [String]) -> String { array(items, type: "text") }
+
+    /// `column` at least `min` ago by the server's clock, appended to `sql` (nothing without `min`).
+    mutating func minAge(_ column: String, _ min: Duration?, into sql: inout [String]) {
+        guard let min else { return }
+        sql.append("now() - \(column) >= make_interval(secs => \(bind(String(min.seconds)))::float8)")
+    }
+
+    /// `filter`'s include and exclude lists over `column` (NULL read as ''), appended to `sql`.
+    mutating func nameFilter(_ column: String, _ filter: NameFilter, into sql: inout [String]) {
+        if !filter.include.isEmpty { sql.append("COALESCE(\(column), '') = ANY(\(textArray(filter.include)))") }
+        if !filter.exclude.isEmpty { sql.append("NOT (COALESCE(\(column), '') = ANY(\(textArray(filter.exclude))))") }
+    }
 
     /// An array parameter as a PostgreSQL array literal with every element quoted.
     mutating func array(_ items: [String], type: String) -> String {

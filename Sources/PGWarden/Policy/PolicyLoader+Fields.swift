@@ -123,6 +123,23 @@ struct PolicyFields {
         return result
     }
 
+    /// An optional list whose items `parse` reads (empty when the key is absent); an item it
+    /// refuses is an error at that item, in the words of `message` (given the text and the problem).
+    func parsedList<T, Problem: Error>(_ key: String, includes: Bool = false, _ parse: (String) -> Result<T, Problem>,
+                                       message: (String, Problem) -> String) throws(PolicyError) -> [T] {
+        try list(key, includes: includes) { (text, node, path) throws(PolicyError) in
+            switch parse(text) {
+            case .success(let value): return value
+            case .failure(let problem): throw PolicyError(source: source, line: node.line, key: path, message: message(text, problem))
+            }
+        } ?? []
+    }
+
+    /// The name filter of the include list `key` (not empty when given) and its `exclude_` list.
+    func nameFilter(_ key: String) throws(PolicyError) -> NameFilter {
+        NameFilter(include: try strings(key, includes: true) ?? [], exclude: try strings("exclude_" + key) ?? [])
+    }
+
     /// An optional list of names (roles, databases, application names): non-empty strings, each
     /// on one line, without surrounding blanks or control characters (non-empty itself when
     /// `includes`). A name folded from several lines is almost always a missing comma or `- `,

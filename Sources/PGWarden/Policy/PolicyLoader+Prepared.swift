@@ -46,10 +46,8 @@ extension PolicyLoader {
             throw fields.error("min_prepared_age", fields.node("min_prepared_age"), "must be more than 0")
         }
         criteria.minPreparedAge = age
-        criteria.databases = try NameFilter(include: fields.strings("databases", includes: true) ?? [],
-                                            exclude: fields.strings("exclude_databases") ?? [])
-        criteria.owners = try NameFilter(include: fields.strings("owners", includes: true) ?? [],
-                                         exclude: fields.strings("exclude_owners") ?? [])
+        criteria.databases = try fields.nameFilter("databases")
+        criteria.owners = try fields.nameFilter("owners")
         criteria.gidPatterns = try patterns(fields, "gid_patterns", includes: true)
         criteria.excludeGidPatterns = try patterns(fields, "exclude_gid_patterns")
         criteria.allowSuperuser = try fields.bool("allow_superuser") ?? false
@@ -58,14 +56,9 @@ extension PolicyLoader {
 
     /// A list of gid patterns (non-empty when `includes`), each checked by `GlobPattern.parse`.
     static func patterns(_ fields: PolicyFields, _ key: String, includes: Bool = false) throws(PolicyError) -> [GlobPattern] {
-        try fields.list(key, includes: includes) { (text, node, path) throws(PolicyError) in
-            switch GlobPattern.parse(text) {
-            case .success(let pattern): return pattern
-            case .failure(let problem):
-                throw PolicyError(source: fields.source, line: node.line, key: path,
-                                  message: "\(AlertAddress.shown(text)) is not a gid pattern: it \(problem.message)")
-            }
-        } ?? []
+        try fields.parsedList(key, includes: includes, GlobPattern.parse) { text, problem in
+            "\(AlertAddress.shown(text)) is not a gid pattern: it \(problem.message)"
+        }
     }
 
     /// The warning for a rollback_prepared rule that names no database, owner or gid pattern and

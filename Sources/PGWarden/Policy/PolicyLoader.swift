@@ -222,12 +222,9 @@ public enum PolicyLoader {
         criteria.minStateAge = try fields.age("min_state_age")
         criteria.minTransactionAge = try fields.age("min_transaction_age")
         criteria.minBackendAge = try fields.age("min_backend_age")
-        criteria.databases = try NameFilter(include: fields.strings("databases", includes: true) ?? [],
-                                            exclude: fields.strings("exclude_databases") ?? [])
-        criteria.roles = try NameFilter(include: fields.strings("roles", includes: true) ?? [],
-                                        exclude: fields.strings("exclude_roles") ?? [])
-        criteria.applicationNames = try NameFilter(include: fields.strings("application_names", includes: true) ?? [],
-                                                   exclude: fields.strings("exclude_application_names") ?? [])
+        criteria.databases = try fields.nameFilter("databases")
+        criteria.roles = try fields.nameFilter("roles")
+        criteria.applicationNames = try fields.nameFilter("application_names")
         criteria.clientAddresses = try cidrs(fields, "client_addresses", includes: true)
         criteria.excludeClientAddresses = try cidrs(fields, "exclude_client_addresses")
         criteria.onlyBlocking = try fields.bool("only_blocking") ?? false
@@ -237,13 +234,7 @@ public enum PolicyLoader {
 
     /// A list of CIDR ranges (non-empty when `includes`).
     static func cidrs(_ fields: PolicyFields, _ key: String, includes: Bool = false) throws(PolicyError) -> [CIDR] {
-        try fields.list(key, includes: includes) { (text, node, path) throws(PolicyError) in
-            switch CIDR.parse(text) {
-            case .success(let cidr): return cidr
-            case .failure(let problem):
-                throw PolicyError(source: fields.source, line: node.line, key: path, message: problem.description)
-            }
-        } ?? []
+        try fields.parsedList(key, includes: includes, CIDR.parse) { _, problem in problem.description }
     }
 
     /// A YAML syntax error as a PolicyError at its line; a key written twice names the key.

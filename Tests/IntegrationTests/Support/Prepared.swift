@@ -1,5 +1,6 @@
 import Foundation
 import PGWarden
+import Testing
 
 /// A text as an SQL string literal, quoted by the test itself (standard_conforming_strings is on:
 /// only the quote is doubled), so the code under test does not quote its own fixtures.
@@ -58,4 +59,36 @@ extension AdminFixture {
 /// A killer connected as the test's superuser (or `dsn`), for the rollback path on its own.
 func testKiller(_ env: TestEnvironment, dsn: String? = nil) -> Killer {
     Killer(database: Database(settings: ConnectionSettings(dsn: dsn ?? env.dsn(), connectTimeout: .seconds(5))))
+}
+
+/// A rollback test's own database and role on `fx`, and a killer for the rollback path.
+struct PreparedScene {
+    let fx: AdminFixture
+    let db: String
+    let role: String
+    let killer: Killer
+
+    init(_ fx: AdminFixture, databasePrefix: String = "pgw_db") throws {
+        self.fx = fx
+        db = try fx.createDatabase(databasePrefix)
+        role = try fx.createRole()
+        killer = testKiller(fx.env)
+    }
+
+    /// The listed transaction with exactly this gid (bytes), in the scene's database.
+    func listed(_ gid: String) throws -> PreparedTransaction? {
+        try killer.listPrepared().first { $0.gid.isExactly(gid) && $0.datname == db }
+    }
+
+    /// Prepares `gid` as the scene's role in its database, and returns it as listed.
+    func prepareListed(_ gid: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> PreparedTransaction {
+        try fx.prepare(gid, role: role, database: db)
+        return try #require(try listed(gid), "listed: \(gid.debugDescription)", sourceLocation: sourceLocation)
+    }
+
+    /// ROLLBACK PREPARED of `target` under `selection` (any age by default), as the killer does it.
+    func rollBack(_ target: PreparedTransaction, selection: PreparedSelection = PreparedSelection(criteria: PreparedCriteria()),
+                  protectedRoles: [String] = []) -> RollbackOutcome {
+        killer.rollbackPrepared(target, selection: selection, protectedRoles: protectedRoles)
+    }
 }
