@@ -305,16 +305,13 @@ check "webhook refuses the scraper's user, which is not the webhook's (HTTP $cod
 [ "$failed" -eq 0 ] || finish
 
 # --- Sessions idle in a transaction ---------------------------------------------------------------
-# session NAME ROLE DB SQL: a psql client of ROLE in DB that runs SQL and keeps the connection
-# until send NAME STATEMENTS gives it more to run (it then ends) or the test stops.
+# session NAME ROLE DB SQL: a held session (checks/lib/held-session.sh) of ROLE in DB.
 session() { held_session "$1" "e2e-$1-$sfx" "$sock" "$pgport" "$2" "$3" "$4"; }
 # shellcheck source=checks/lib/held-session.sh
 source "$root/checks/lib/held-session.sh"
 # backend NAME [STATE]: the backend pid of session NAME (in STATE).
 backend() {
-  local state="state IS NOT NULL"
-  [ $# -lt 2 ] || state="state = '$2'"
-  sql "SELECT pid FROM pg_stat_activity WHERE application_name = 'e2e-$1-$sfx' AND $state"
+  sql "SELECT pid FROM pg_stat_activity WHERE application_name = 'e2e-$1-$sfx' AND $(state_condition "${@:2}")"
 }
 has_backend() { [ -n "$(backend "$@")" ]; }
 both_idle_in_tx() { has_backend app "idle in transaction" && has_backend protected "idle in transaction"; }

@@ -192,18 +192,14 @@ for t in "${targets[@]}"; do
 done
 [ "$failed" -eq 0 ] || finish_all
 
-# session NAME TARGET ROLE DB SQL: a psql client of ROLE in DB on TARGET, application_name
-# $appname, that runs SQL and keeps its connection until send NAME STATEMENTS gives it more to
-# run (it then ends) or the check stops.
+# session NAME TARGET ROLE DB SQL: a held session (checks/lib/held-session.sh) on TARGET.
 session() { held_session "$1" "$appname" "$W/pg_$2/socket" "${pgport[$2]}" "$3" "$4" "$5"; }
 # shellcheck source=checks/lib/held-session.sh
 source "$root/checks/lib/held-session.sh"
 # backend TARGET [STATE]: the pid of the application's session on TARGET (in STATE).
 backend() {
-  local state="state IS NOT NULL"
-  [ $# -lt 2 ] || state="state = '$2'"
   sql_on "$1" "SELECT pid FROM pg_stat_activity WHERE usename = '$app' AND datname = '$db'
-                 AND application_name = '$appname' AND $state"
+                 AND application_name = '$appname' AND $(state_condition "${@:2}")"
 }
 idle_in_tx_everywhere() {
   local t

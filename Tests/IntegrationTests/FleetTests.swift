@@ -61,6 +61,16 @@ struct FleetTests {
         try PGWardenProcess(env, arguments: ["--config.file", try write(env, "fleet.yml", config), "--webhook.token-file", tokenFile] + extra)
     }
 
+    /// A pgwarden watching `others` (the test server under these names) and `hanging`, a server
+    /// that accepts connections and never answers, with a connect timeout longer than any test.
+    static func startWithHangingTarget(_ env: TestEnvironment, _ hole: BlackHole, others: [String],
+                                       _ extra: [String] = []) throws -> PGWardenProcess {
+        let config = "targets:\n" + others.map { "  - name: \($0)\n    dsn: \"\(env.dsn())\"\n" }.joined()
+            + "  - name: hanging\n    dsn: \"host=127.0.0.1 port=\(hole.port) user=postgres dbname=postgres\"\n"
+        return try PGWardenProcess(env, arguments: ["--config.file", try write(env, "fleet-hang.yml", config),
+                                                    "--db.connect-timeout", "120s"] + extra)
+    }
+
     /// A notification's body with these alerts.
     static func payload(_ alerts: [[String: Any]]) throws -> [UInt8] {
         let payload: [String: Any] = [
@@ -251,32 +261,18 @@ struct FleetTests {
     @Test func aHangingTargetDoesNotHoldUpAnotherTargetsProbe() throws {
         let env = try TestEnvironment.load()
         let hole = try BlackHole()
-        let config = """
-            targets:
-              - name: fast
-                dsn: "\(env.dsn())"
-              - name: hanging
-                dsn: "host=127.0.0.1 port=\(hole.port) user=postgres dbname=postgres"
-            """
-        let configFile = try Self.write(env, "fleet-hang.yml", config)
-        let pgw = try PGWardenProcess(env, arguments: ["--config.file", configFile, "--db.connect-timeout", "120s"])
+        let pgw = try Self.startWithHangingTarget(env, hole, others: ["fast"])
         defer { pgw.stop() }
-        let done = Mutex<RawResponse?>(nil)
-        let port = pgw.port
-        Thread.detachNewThread {
-            let response = try? HTTP.get(port: port, "/probe?target=hanging")
-            done.withLock { $0 = response }
-        }
+        let hanging = PendingProbe(port: pgw.port, target: "hanging")
         #expect(eventually("the hanging target's connection reaches the black hole") { hole.accepted > 0 })
         for _ in 0..<5 {
             let m = try pgw.scrape(path: "/probe?target=fast")
             #expect(m.value("pg_up") == 1)
         }
-        #expect(done.withLock { $0 } == nil, "the hanging probe is still waiting for its server")
+        #expect(hanging.response == nil, "the hanging probe is still waiting for its server")
         hole.close()
-        #expect(eventually("the hanging probe answers once its server is gone") { done.withLock { $0 } != nil })
-        let body = done.withLock { $0 }?.body ?? ""
-        #expect(Metrics(text: body).value("pg_up") == 0)
+        #expect(eventually("the hanging probe answers once its server is gone") { hanging.response != nil })
+        #expect(Metrics(text: hanging.response?.body ?? "").value("pg_up") == 0)
     }
 
     /// Under --targets.max-connections the least recently used idle connection makes room; when
@@ -285,18 +281,7 @@ struct FleetTests {
     @Test func theConnectionCapEvictsIdleConnectionsAndRefusesWhenAllAreBusy() throws {
         let env = try TestEnvironment.load()
         let hole = try BlackHole()
-        let config = """
-            targets:
-              - name: a
-                dsn: "\(env.dsn())"
-              - name: b
-                dsn: "\(env.dsn())"
-              - name: hanging
-                dsn: "host=127.0.0.1 port=\(hole.port) user=postgres dbname=postgres"
-            """
-        let configFile = try Self.write(env, "fleet-cap.yml", config)
-        let pgw = try PGWardenProcess(env, arguments: ["--config.file", configFile, "--targets.max-connections", "1",
-                                                       "--db.connect-timeout", "120s"])
+        let pgw = try Self.startWithHangingTarget(env, hole, others: ["a", "b"], ["--targets.max-connections", "1"])
         defer { pgw.stop() }
         for name in ["a", "b", "a", "b"] {
             #expect(try pgw.scrape(path: "/probe?target=\(name)").value("pg_up") == 1, "\(name)")
@@ -305,12 +290,7 @@ struct FleetTests {
         #expect(own.value("pgwarden_target_connections") == 1)
         #expect(own.value("pgwarden_target_connections_max") == 1)
         #expect(own.value("pgwarden_target_connections_evicted_total") == 3)
-        let done = Mutex<RawResponse?>(nil)
-        let port = pgw.port
-        Thread.detachNewThread {
-            let response = try? HTTP.get(port: port, "/probe?target=hanging")
-            done.withLock { $0 = response }
-        }
+        let hanging = PendingProbe(port: pgw.port, target: "hanging")
         #expect(eventually("the hanging target holds the only place") { hole.accepted > 0 })
         let refused = try pgw.scrape(path: "/probe?target=a")
         #expect(refused.value("pg_up") == 0)
@@ -318,7 +298,7 @@ struct FleetTests {
         own = try pgw.scrape()
         #expect(own.value("pgwarden_target_connections_refused_total") == 1)
         hole.close()
-        #expect(eventually("the hanging probe answers") { done.withLock { $0 } != nil })
+        #expect(eventually("the hanging probe answers") { hanging.response != nil })
         #expect(try pgw.scrape(path: "/probe?target=a").value("pg_up") == 1, "the place is free again")
     }
 
@@ -524,6 +504,20 @@ struct FleetTests {
         #expect(done.output.contains("\"target\":\"main\""))
         #expect(sessions[0].wasTerminated())
     }
+}
+
+/// A probe sent on a thread of its own; its response once it has one.
+final class PendingProbe: Sendable {
+    private let answer = Mutex<RawResponse?>(nil)
+
+    init(port: Int, target: String) {
+        Thread.detachNewThread { [self] in
+            let response = try? HTTP.get(port: port, "/probe?target=\(target)")
+            answer.withLock { $0 = response }
+        }
+    }
+
+    var response: RawResponse? { answer.withLock { $0 } }
 }
 
 /// A TCP listener on 127.0.0.1 that completes handshakes (the kernel's backlog) and never

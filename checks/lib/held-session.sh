@@ -16,3 +16,7 @@ held_session() {
 
 # send NAME STATEMENTS: the held session NAME runs STATEMENTS and ends.
 send() { printf '%s\n' "$2" >"$W/s/$1.next.tmp" && mv "$W/s/$1.next.tmp" "$W/s/$1.next"; }
+
+# state_condition [STATE]: the SQL condition on pg_stat_activity.state for `backend` lookups:
+# the given state, or any (a backend that is not a background process) without one.
+state_condition() { if [ $# -ge 1 ]; then echo "state = '$1'"; else echo "state IS NOT NULL"; fi; }
