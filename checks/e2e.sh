@@ -33,6 +33,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+# shellcheck source=checks/lib/held-session.sh
+source "$root/checks/lib/held-session.sh"
 
 passed=0
 failed=0
@@ -133,15 +135,7 @@ cleaned=0
 cleanup() {
   [ "$cleaned" = 1 ] && return
   cleaned=1
-  touch "$W/stop"   # the session feeders end, their psql clients get EOF
-  local pid
-  for pid in "${ses_pid[@]}" "${svc_pid[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-  local deadline=$((SECONDS + 10))
-  for pid in "${ses_pid[@]}" "${svc_pid[@]}"; do
-    while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null
-  done
-  wait 2>/dev/null
+  stop_held
   if [ "$own_cluster" = 1 ]; then
     "$root/scripts/pg-cluster.sh" stop "$W/pg" || true
   else
@@ -307,8 +301,6 @@ check "webhook refuses the scraper's user, which is not the webhook's (HTTP $cod
 # --- Sessions idle in a transaction ---------------------------------------------------------------
 # session NAME ROLE DB SQL: a held session (checks/lib/held-session.sh) of ROLE in DB.
 session() { held_session "$1" "e2e-$1-$sfx" "$sock" "$pgport" "$2" "$3" "$4"; }
-# shellcheck source=checks/lib/held-session.sh
-source "$root/checks/lib/held-session.sh"
 # backend NAME [STATE]: the backend pid of session NAME (in STATE).
 backend() {
   sql "SELECT pid FROM pg_stat_activity WHERE application_name = 'e2e-$1-$sfx' AND $(state_condition "${@:2}")"

@@ -30,6 +30,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+# shellcheck source=checks/lib/held-session.sh
+source "$root/checks/lib/held-session.sh"
 
 log=$(mktemp /tmp/pgwarden-fleet-log.XXXXXX)
 check_name=fleet
@@ -109,15 +111,8 @@ cleaned=0
 cleanup() {
   [ "$cleaned" = 1 ] && return
   cleaned=1
-  touch "$W/stop"   # the session feeders end, their psql clients get EOF
-  local pid t
-  for pid in "${ses_pid[@]}" "${svc_pid[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-  local deadline=$((SECONDS + 10))
-  for pid in "${ses_pid[@]}" "${svc_pid[@]}"; do
-    while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null
-  done
-  wait 2>/dev/null
+  local t
+  stop_held
   for t in "${targets[@]}"; do "$root/scripts/pg-cluster.sh" stop "$W/pg_$t" >/dev/null 2>&1 || true; done
 }
 print_logs() {
@@ -194,8 +189,6 @@ done
 
 # session NAME TARGET ROLE DB SQL: a held session (checks/lib/held-session.sh) on TARGET.
 session() { held_session "$1" "$appname" "$W/pg_$2/socket" "${pgport[$2]}" "$3" "$4" "$5"; }
-# shellcheck source=checks/lib/held-session.sh
-source "$root/checks/lib/held-session.sh"
 # backend TARGET [STATE]: the pid of the application's session on TARGET (in STATE).
 backend() {
   sql_on "$1" "SELECT pid FROM pg_stat_activity WHERE usename = '$app' AND datname = '$db'

@@ -1,5 +1,5 @@
-# Held psql sessions for the end-to-end checks (sourced; needs $W, the check's work directory,
-# with a subdirectory s/, and an associative array ses_pid).
+# Held psql sessions and background processes for the end-to-end checks (sourced; needs $W, the
+# check's work directory, with a subdirectory s/, and associative arrays ses_pid and svc_pid).
 #
 # held_session NAME APPNAME SOCKET_DIR PORT ROLE DB SQL: a psql client of ROLE in DB, with
 # application_name APPNAME, that runs SQL and keeps its connection until `send NAME STATEMENTS`
@@ -20,3 +20,17 @@ send() { printf '%s\n' "$2" >"$W/s/$1.next.tmp" && mv "$W/s/$1.next.tmp" "$W/s/$
 # state_condition [STATE]: the SQL condition on pg_stat_activity.state for `backend` lookups:
 # the given state, or any (a backend that is not a background process) without one.
 state_condition() { if [ $# -ge 1 ]; then echo "state = '$1'"; else echo "state IS NOT NULL"; fi; }
+
+# stop_held: ends the held sessions (their feeders see $W/stop, their clients get EOF) and every
+# process in ses_pid and svc_pid: TERM, then KILL for those still there after 10 seconds.
+stop_held() {
+  touch "$W/stop"
+  local pid
+  for pid in "${ses_pid[@]}" "${svc_pid[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+  local deadline=$((SECONDS + 10))
+  for pid in "${ses_pid[@]}" "${svc_pid[@]}"; do
+    while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null
+  done
+  wait 2>/dev/null
+}
