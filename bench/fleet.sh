@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fleet mode (#13): one pgwarden for TARGETS clusters, against one postgres_exporter per cluster
 # and against postgres_exporter's multi-target /probe, side by side in one run.
-#   bench/fleet.sh [BIN ...]
+#   bench/fleet.sh [[LABEL=]BIN ...]
 # Starts TARGETS (20) throwaway clusters, each holding SESSIONS (50) sessions of bench/holder.c's
 # mix, then, all at once:
 #   - one pgwarden in fleet mode per BIN (targets db01..dbNN in --config.file, GET /probe),
@@ -67,7 +67,9 @@ if [ ${#bins[@]} -eq 0 ]; then
   labels=("swift build -c release" "make release")
 else
   stash=""
-  for b in "${bins[@]}"; do labels+=("$b"); done
+  for ((b = 0; b < ${#bins[@]}; b++)); do  # LABEL=BIN names the binary in the tables
+    if [[ "${bins[$b]}" == *=* ]]; then labels+=("${bins[$b]%%=*}"); bins[b]=${bins[$b]#*=}; else labels+=("${bins[$b]}"); fi
+  done
 fi
 for b in "${bins[@]}"; do [ -x "$b" ] || { echo "fleet.sh: no executable at $b" >&2; exit 1; }; done
 

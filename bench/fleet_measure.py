@@ -54,20 +54,16 @@ def proc_ticks(pid):
 def server_ticks(postmasters):
     """CPU of every PostgreSQL process of the clusters: each postmaster (with the CPU of its
     children that exited and were reaped: cutime, cstime) and its live children."""
-    pms = set(postmasters)
     total = 0
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
+    for pm in postmasters:
         try:
-            f = stat_fields(name)
-        except (OSError, IndexError):
-            continue
-        pid, ppid = int(name), int(f[1])
-        if pid in pms:
+            f = stat_fields(pm)
             total += int(f[11]) + int(f[12]) + int(f[13]) + int(f[14])
-        elif ppid in pms:
-            total += int(f[11]) + int(f[12])
+            with open(f"/proc/{pm}/task/{pm}/children") as c:  # the postmaster forks from its main thread
+                children = c.read().split()
+        except (OSError, IndexError, ValueError):
+            continue
+        total += sum(proc_ticks(int(child)) for child in children)
     return total
 
 
