@@ -36,11 +36,13 @@ unit:
 demo:
 	scripts/demo.sh
 
-# Scrape latency vs postgres_exporter and the bare query; webhook time for 100 terminations; peak RSS.
+# Scrape latency vs postgres_exporter and the bare query; webhook time for 100 terminations; peak RSS;
+# one fleet-mode pgwarden for 20 clusters vs one postgres_exporter per cluster and its /probe.
 bench:
 	bench/run.sh
 	bench/webhook.sh
 	bench/rss.sh
+	bench/fleet.sh
 
 clean:
 	rm -rf .build .build-* .tmp
