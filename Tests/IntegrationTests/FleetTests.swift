@@ -503,6 +503,12 @@ struct FleetTests {
         #expect(done.status == 0, "\(done.output)")
         #expect(done.output.contains("\"target\":\"main\""))
         #expect(sessions[0].wasTerminated())
+        // The prepared-transaction commands take the target too.
+        let prepared = try runPGWarden(fx.env, ["prepared", "--config.file", configFile, "--target", "main", "--output", "json"])
+        #expect(prepared.status == 0, "\(prepared.output)")
+        let rollback = try runPGWarden(fx.env, ["rollback-prepared", "--config.file", configFile, "--target", "mian", "--all"])
+        #expect(rollback.status == 1)
+        #expect(rollback.output.contains("--target \"mian\" is not a target"))
     }
 }
 

@@ -51,7 +51,7 @@ extension ActionRunner {
                     }
                 }
             }
-            return (records, failure)
+            return (stamped(records), failure)
         }
         log.record(records)
         if let failure { throw failure }

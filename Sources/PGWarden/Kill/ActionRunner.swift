@@ -261,7 +261,7 @@ public final class ActionRunner: Sendable {
     }
 
     /// The records with this runner's target.
-    private func stamped(_ records: [ActionRecord]) -> [ActionRecord] {
+    func stamped(_ records: [ActionRecord]) -> [ActionRecord] {
         guard let target else { return records }
         return records.map { var r = $0; r.target = target; return r }
     }
