@@ -142,6 +142,37 @@ struct TargetChoice {
     }
 }
 
+/// The server a manual command works on: `--dsn` (and the `--db.*` flags) or a target of the
+/// fleet (`--config.file` and `--target`).
+struct ServerChoice {
+    static let flags = ConnectionOptions.flags + TargetChoice.flags
+
+    var connection: ConnectionOptions
+    var choice: TargetChoice
+
+    init(_ flags: ParsedFlags) throws(UsageError) {
+        connection = try ConnectionOptions(flags)
+        choice = try TargetChoice(flags)
+    }
+
+    /// The target's name, with `--target`.
+    var target: String? { choice.target }
+
+    /// Warns about a password on the command line, and returns a Killer for the chosen server;
+    /// on a fleet target it takes the target's action lock, as the fleet's replicas do.
+    func killer(_ logger: Logger) throws -> Killer {
+        connection.warnIfPasswordOnCommandLine(logger)
+        return Killer(database: Database(settings: try choice.apply(connection.settings(environment: environment()))),
+                      coordinatesReplicas: choice.target != nil)
+    }
+
+    /// An action runner for a manual command on the chosen server.
+    func runner(_ logger: Logger) throws -> ActionRunner {
+        ActionRunner(killer: try killer(logger), log: ActionLog(logger: Logger(label: "pgwarden.audit")),
+                     logger: Logger(label: "pgwarden"), target: choice.target)
+    }
+}
+
 /// `--output table|json` of the manual commands.
 enum OutputFormat: String {
     case table, json
@@ -161,23 +192,20 @@ enum OutputFormat: String {
 /// `pgwarden sessions`: lists the client sessions the selectors pick.
 struct Sessions: Subcommand {
     static let spec = CommandSpec(name: "pgwarden sessions", abstract: "List client sessions (pgwarden's own excluded).",
-                                  flags: SelectorOptions.flags + ConnectionOptions.flags + TargetChoice.flags + [OutputFormat.flag])
+                                  flags: SelectorOptions.flags + ServerChoice.flags + [OutputFormat.flag])
 
     var selectors: SelectorOptions
-    var connection: ConnectionOptions
-    var choice: TargetChoice
+    var server: ServerChoice
     var output: OutputFormat
 
     init(_ flags: ParsedFlags) throws(UsageError) {
         selectors = try SelectorOptions(flags)
-        connection = try ConnectionOptions(flags)
-        choice = try TargetChoice(flags)
+        server = try ServerChoice(flags)
         output = try OutputFormat(flags)
     }
 
     func run() throws {
-        connection.warnIfPasswordOnCommandLine(bootstrapLogging(level: "warn", format: "logfmt"))
-        let killer = Killer(database: Database(settings: try choice.apply(connection.settings(environment: environment()))))
+        let killer = try server.killer(bootstrapLogging(level: "warn", format: "logfmt"))
         let selection = selectors.selection
         let rows = try runtime { try killer.listSessions(protectedRoles: selectors.protectedRoles).filter(selection.matches) }
         var notes: [Int32: String] = [:]
@@ -244,34 +272,27 @@ struct ManualActing {
 
 /// `pgwarden cancel` / `pgwarden terminate`: the guarded action by hand.
 struct ManualAction {
-    static let flags: [FlagSpec] = SelectorOptions.flags + ConnectionOptions.flags + TargetChoice.flags + ManualActing.flags(
+    static let flags: [FlagSpec] = SelectorOptions.flags + ServerChoice.flags + ManualActing.flags(
         dryRun: "Show what would be done; signal nothing.",
         all: "Allow acting on every client session when no selector narrows them.",
         limit: "Act on at most this many sessions (oldest in their state first).")
 
     var selectors: SelectorOptions
-    var connection: ConnectionOptions
-    var choice: TargetChoice
+    var server: ServerChoice
     var acting: ManualActing
     var output: OutputFormat
 
     init(_ flags: ParsedFlags) throws(UsageError) {
         output = try OutputFormat(flags)
         selectors = try SelectorOptions(flags)
-        connection = try ConnectionOptions(flags)
-        choice = try TargetChoice(flags)
+        server = try ServerChoice(flags)
         acting = try ManualActing(flags, narrows: !selectors.selectsEverything, refusal:
             "no selector given: this would act on every client session. Narrow it (--database, --role, "
                 + "--state, --min-state-age, --pid …) or pass --all to mean it.")
     }
 
     func run(_ action: KillAction) throws {
-        connection.warnIfPasswordOnCommandLine(Logger(label: "pgwarden"))
-        // A target of the fleet: take its action lock, as the fleet's replicas do.
-        let killer = Killer(database: Database(settings: try choice.apply(connection.settings(environment: environment()))),
-                            coordinatesReplicas: choice.target != nil)
-        let runner = ActionRunner(killer: killer, log: ActionLog(logger: Logger(label: "pgwarden.audit")), logger: Logger(label: "pgwarden"),
-                                  target: choice.target)
+        let runner = try server.runner(Logger(label: "pgwarden"))
         let rule = acting.rule(action, sessions: selectors.selection.criteria)
         let records = try runtime {
             try runner.run(rule: rule, selection: selectors.selection, protectedRoles: selectors.protectedRoles,

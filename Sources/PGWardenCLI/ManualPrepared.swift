@@ -61,23 +61,20 @@ struct PreparedSelectorOptions {
 /// `pgwarden prepared`: lists the prepared transactions the selectors pick.
 struct Prepared: Subcommand {
     static let spec = CommandSpec(name: "pgwarden prepared", abstract: "List prepared transactions (pg_prepared_xacts), oldest first.",
-                                  flags: PreparedSelectorOptions.flags + ConnectionOptions.flags + TargetChoice.flags + [OutputFormat.flag])
+                                  flags: PreparedSelectorOptions.flags + ServerChoice.flags + [OutputFormat.flag])
 
     var selectors: PreparedSelectorOptions
-    var connection: ConnectionOptions
-    var choice: TargetChoice
+    var server: ServerChoice
     var output: OutputFormat
 
     init(_ flags: ParsedFlags) throws(UsageError) {
         selectors = try PreparedSelectorOptions(flags)
-        connection = try ConnectionOptions(flags)
-        choice = try TargetChoice(flags)
+        server = try ServerChoice(flags)
         output = try OutputFormat(flags)
     }
 
     func run() throws {
-        connection.warnIfPasswordOnCommandLine(bootstrapLogging(level: "warn", format: "logfmt"))
-        let killer = Killer(database: Database(settings: try choice.apply(connection.settings(environment: environment()))))
+        let killer = try server.killer(bootstrapLogging(level: "warn", format: "logfmt"))
         let selection = selectors.selection
         let rows = try runtime { try killer.listPrepared(protectedRoles: selectors.protectedRoles).filter(selection.matches) }
         switch output {
@@ -95,22 +92,20 @@ struct RollbackPrepared: Subcommand {
     static let spec = CommandSpec(
         name: "pgwarden rollback-prepared",
         abstract: "Roll back the selected prepared transactions (ROLLBACK PREPARED, in each one's database).",
-        flags: PreparedSelectorOptions.flags + ConnectionOptions.flags + TargetChoice.flags + ManualActing.flags(
+        flags: PreparedSelectorOptions.flags + ServerChoice.flags + ManualActing.flags(
             dryRun: "Show what would be rolled back; roll back nothing.",
             all: "Allow acting on every prepared transaction when no selector narrows them.",
             limit: "Roll back at most this many transactions (oldest first)."))
 
     var selectors: PreparedSelectorOptions
-    var connection: ConnectionOptions
-    var choice: TargetChoice
+    var server: ServerChoice
     var acting: ManualActing
     var output: OutputFormat
 
     init(_ flags: ParsedFlags) throws(UsageError) {
         output = try OutputFormat(flags)
         selectors = try PreparedSelectorOptions(flags)
-        connection = try ConnectionOptions(flags)
-        choice = try TargetChoice(flags)
+        server = try ServerChoice(flags)
         acting = try ManualActing(flags, narrows: selectors.narrows, refusal:
             "no selector given: this would roll back every prepared transaction. Narrow it (--database, "
                 + "--owner, --gid-pattern, --min-prepared-age …) or pass --all to mean it.")
@@ -118,10 +113,7 @@ struct RollbackPrepared: Subcommand {
 
     func run() throws {
         bootstrapLogging(level: "warn", format: "logfmt")
-        connection.warnIfPasswordOnCommandLine(Logger(label: "pgwarden"))
-        let killer = Killer(database: Database(settings: try choice.apply(connection.settings(environment: environment()))))
-        let runner = ActionRunner(killer: killer, log: ActionLog(logger: Logger(label: "pgwarden.audit")), logger: Logger(label: "pgwarden"),
-                                  target: choice.target)
+        let runner = try server.runner(Logger(label: "pgwarden"))
         var rule = acting.rule(.rollbackPrepared)
         rule.prepared = selectors.criteria
         let records = try runtime {
