@@ -497,12 +497,18 @@ session closed alpha "$app" closed "SELECT 1;"
 idle_pair() { [ "$(sql_on alpha "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle' AND (usename = 'retired' OR datname = 'closed')")" = 2 ]; }
 wait_until 10 idle_pair
 sql_on alpha "ALTER ROLE retired NOLOGIN; ALTER DATABASE closed ALLOW_CONNECTIONS false" >/dev/null
+# A forgotten prepared transaction and a role with its idle-in-transaction timeout switched off
+# (the panels of issue 15). The cluster, and the transaction with it, goes at clean-up.
+psql_on alpha postgres "$db" -c "BEGIN; SELECT 1; PREPARE TRANSACTION 'pgw-fleet-dashboard';" >/dev/null
+sql_on alpha "ALTER ROLE retired SET idle_in_transaction_session_timeout = 0" >/dev/null
 situations() {
   series_are "sum(pg_blocked_sessions{instance=\"alpha\"}) >= 1" "" 1 &&
   series_are "sum(pg_role_nologin_sessions{instance=\"alpha\",usename=\"retired\"}) >= 1" "" 1 &&
-  series_are "sum(pg_database_disallowed_sessions{instance=\"alpha\",datname=\"closed\"}) >= 1" "" 1
+  series_are "sum(pg_database_disallowed_sessions{instance=\"alpha\",datname=\"closed\"}) >= 1" "" 1 &&
+  series_are "sum(pg_prepared_transactions{instance=\"alpha\"}) >= 1" "" 1 &&
+  series_are "count(pg_role_setting_seconds{instance=\"alpha\",usename=\"retired\"} == 0) >= 1" "" 1
 }
-eventually 15 "Prometheus sees alpha's blocked session, NOLOGIN role's session and session in a closed database" situations
+eventually 15 "Prometheus sees alpha's blocked session, NOLOGIN role's session, session in a closed database, prepared transaction and switched-off timeout" situations
 dashboard_check() {
   { curl -fsS "$PGW/metrics" && curl -fsS "$PGW/probe?target=alpha"; } >"$W/exposition.txt" || return 1
   local dashboards=("$root"/dashboards/*.json) rules=("$root"/alerts/*.rules.yml)
