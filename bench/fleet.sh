@@ -27,6 +27,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
 TARGETS=${TARGETS:-20}
 SESSIONS=${SESSIONS:-50}
 ROUNDS=${ROUNDS:-100}
@@ -183,12 +185,7 @@ for ((i = 0; i < TARGETS; i++)); do
   pids+=($!)
 done
 for ((i = 0; i < TARGETS; i++)); do
-  for _ in $(seq 600); do
-    grep -q '^ready' "$work/holder$i.out" 2>/dev/null && break
-    kill -0 "${pids[$i]}" 2>/dev/null || { echo "fleet.sh: holder $i failed:" >&2; cat "$work/holder$i.err" >&2; exit 1; }
-    sleep 0.2
-  done
-  grep -q '^ready' "$work/holder$i.out" || { echo "fleet.sh: holder $i not ready" >&2; exit 1; }
+  wait_holder "fleet.sh: holder $i" "$work/holder$i.out" "$work/holder$i.err" "${pids[$i]}" 600
   # The active and waiting sessions were sent asynchronously: wait until the server shows them all.
   for _ in $(seq 100); do
     got=$(sql "$i" -c "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'bench_holder'")

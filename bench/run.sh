@@ -12,6 +12,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(100 1000 2000)
 for n in "${sizes[@]}"; do
@@ -160,12 +162,7 @@ for n in "${sizes[@]}"; do
   log "N=$n: opening sessions"
   "$work/holder" "host=$sock port=$port" "$n" 3600 >"$work/holder.out" 2>"$work/holder.err" &
   holder_pid=$!
-  for _ in $(seq 1200); do
-    grep -q '^ready' "$work/holder.out" 2>/dev/null && break
-    kill -0 "$holder_pid" 2>/dev/null || { echo "run.sh: holder failed:" >&2; cat "$work/holder.err" >&2; exit 1; }
-    sleep 0.25
-  done
-  grep -q '^ready' "$work/holder.out" || { echo "run.sh: holder not ready after 300 s" >&2; exit 1; }
+  wait_holder run.sh "$work/holder.out" "$work/holder.err" "$holder_pid" 1500
   log "N=$n: $(cat "$work/holder.out")"
   # The waiters and sleepers were sent asynchronously: wait until the server shows them all.
   waiters=$(sed -n 's/.*lock waiters \([0-9]*\).*/\1/p' "$work/holder.out")

@@ -33,8 +33,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-# shellcheck source=checks/lib/held-session.sh
-source "$root/checks/lib/held-session.sh"
+# shellcheck source=checks/lib/e2e-common.sh
+source "$root/checks/lib/e2e-common.sh"
 
 passed=0
 failed=0
@@ -151,15 +151,7 @@ cleanup() {
     [ "$created_protected" = 1 ] && sql "DROP ROLE IF EXISTS \"$protected\"" >/dev/null 2>&1
   fi
 }
-print_logs() {
-  local f
-  for f in "$W"/*.log "$W"/s/*.out "$W/pg/server.log"; do
-    [ -f "$f" ] || continue
-    echo "----- ${f#"$W"/} (last 60 lines) -----"
-    tail -n 60 "$f"
-  done
-  echo "----- (E2E_KEEP=1 keeps the work dir, with the generated configuration in cfg/) -----"
-}
+print_logs() { tail_logs 60 E2E_KEEP "$W"/*.log "$W"/s/*.out "$W/pg/server.log"; }
 finished=0
 # finish: stops everything, asserts nothing is left running, prints the logs on failure and the
 # summary, and exits.
@@ -299,7 +291,7 @@ check "webhook refuses the scraper's user, which is not the webhook's (HTTP $cod
 [ "$failed" -eq 0 ] || finish
 
 # --- Sessions idle in a transaction ---------------------------------------------------------------
-# session NAME ROLE DB SQL: a held session (checks/lib/held-session.sh) of ROLE in DB.
+# session NAME ROLE DB SQL: a held session (checks/lib/e2e-common.sh) of ROLE in DB.
 session() { held_session "$1" "e2e-$1-$sfx" "$sock" "$pgport" "$2" "$3" "$4"; }
 # backend NAME [STATE]: the backend pid of session NAME (in STATE).
 backend() {

@@ -30,8 +30,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-# shellcheck source=checks/lib/held-session.sh
-source "$root/checks/lib/held-session.sh"
+# shellcheck source=checks/lib/e2e-common.sh
+source "$root/checks/lib/e2e-common.sh"
 
 log=$(mktemp /tmp/pgwarden-fleet-log.XXXXXX)
 check_name=fleet
@@ -115,15 +115,7 @@ cleanup() {
   stop_held
   for t in "${targets[@]}"; do "$root/scripts/pg-cluster.sh" stop "$W/pg_$t" >/dev/null 2>&1 || true; done
 }
-print_logs() {
-  local f
-  for f in "$W"/*.log "$W"/s/*.out "$W"/pg_*/server.log; do
-    [ -f "$f" ] || continue
-    echo "----- ${f#"$W"/} (last 40 lines) -----"
-    tail -n 40 "$f"
-  done
-  echo "----- (FLEET_KEEP=1 keeps the work dir, with the generated configuration in cfg/) -----"
-}
+print_logs() { tail_logs 40 FLEET_KEEP "$W"/*.log "$W"/s/*.out "$W"/pg_*/server.log; }
 finished=0
 # finish_all: stops everything, asserts nothing is left running, prints the logs on failure and
 # the summary line, and exits.
@@ -187,7 +179,7 @@ for t in "${targets[@]}"; do
 done
 [ "$failed" -eq 0 ] || finish_all
 
-# session NAME TARGET ROLE DB SQL: a held session (checks/lib/held-session.sh) on TARGET.
+# session NAME TARGET ROLE DB SQL: a held session (checks/lib/e2e-common.sh) on TARGET.
 session() { held_session "$1" "$appname" "$W/pg_$2/socket" "${pgport[$2]}" "$3" "$4" "$5"; }
 # backend TARGET [STATE]: the pid of the application's session on TARGET (in STATE).
 backend() {

@@ -51,9 +51,13 @@ struct FleetTests {
     /// A fleet config: `targets` (name, DSN) and one rule terminating the idle-in-transaction
     /// sessions of `db` on alert `alertname`, with `extra` rule keys (indented lines).
     static func idleConfig(_ targets: [(String, String)], alertname: String, db: String, extra: String = "") -> String {
-        "targets:\n" + targets.map { "  - name: \($0.0)\n    dsn: \"\($0.1)\"\n" }.joined()
-            + "rules:\n  - name: idle\n    match: {alertname: \(alertname)}\n    action: terminate\n"
+        targetsYAML(targets) + "rules:\n  - name: idle\n    match: {alertname: \(alertname)}\n    action: terminate\n"
             + "    states: [idle in transaction]\n    databases: [\(db)]\n" + extra
+    }
+
+    /// A `targets:` list of (name, DSN) pairs.
+    static func targetsYAML(_ targets: [(String, String)]) -> String {
+        "targets:\n" + targets.map { "  - name: \($0.0)\n    dsn: \"\($0.1)\"\n" }.joined()
     }
 
     /// A pgwarden serving `config` with the webhook token in `tokenFile`.
@@ -65,8 +69,8 @@ struct FleetTests {
     /// that accepts connections and never answers, with a connect timeout longer than any test.
     static func startWithHangingTarget(_ env: TestEnvironment, _ hole: BlackHole, others: [String],
                                        _ extra: [String] = []) throws -> PGWardenProcess {
-        let config = "targets:\n" + others.map { "  - name: \($0)\n    dsn: \"\(env.dsn())\"\n" }.joined()
-            + "  - name: hanging\n    dsn: \"host=127.0.0.1 port=\(hole.port) user=postgres dbname=postgres\"\n"
+        let config = targetsYAML(others.map { ($0, env.dsn()) }
+                                 + [("hanging", "host=127.0.0.1 port=\(hole.port) user=postgres dbname=postgres")])
         return try PGWardenProcess(env, arguments: ["--config.file", try write(env, "fleet-hang.yml", config),
                                                     "--db.connect-timeout", "120s"] + extra)
     }
@@ -386,12 +390,7 @@ struct FleetTests {
         stubborn.startInBackground(KillHookTests.stubbornQuery)
         try eventually("it runs") { try fx.state(of: stubborn.pid) == "active" }
         let (token, tokenFile) = try Self.token(fx.env)
-        let config = """
-            targets:
-              - name: db1
-                dsn: "\(fx.env.dsn())"
-              - name: other
-                dsn: "\(fx.env.dsn())"
+        let config = Self.targetsYAML([("db1", fx.env.dsn()), ("other", fx.env.dsn())]) + """
             rules:
               - name: long
                 match: {alertname: FleetLong}
@@ -449,12 +448,7 @@ struct FleetTests {
         defer { fx.cleanUp() }
         let db = try fx.createDatabase()
         let (token, tokenFile) = try Self.token(fx.env)
-        let config = """
-            targets:
-              - name: a
-                dsn: "\(fx.env.dsn(database: db))"
-              - name: b
-                dsn: "\(fx.env.dsn(database: db))"
+        let config = Self.targetsYAML([("a", fx.env.dsn(database: db)), ("b", fx.env.dsn(database: db))]) + """
             rules:
               - name: idle
                 match: {alertname: SharedIdle}

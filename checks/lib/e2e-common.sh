@@ -1,5 +1,6 @@
-# Held psql sessions and background processes for the end-to-end checks (sourced; needs $W, the
-# check's work directory, with a subdirectory s/, and associative arrays ses_pid and svc_pid).
+# What the end-to-end checks (e2e.sh, fleet.sh) share: held psql sessions, stopping their
+# processes, their logs. Sourced; needs $W, the check's work directory, with a subdirectory s/,
+# and associative arrays ses_pid and svc_pid.
 #
 # held_session NAME APPNAME SOCKET_DIR PORT ROLE DB SQL: a psql client of ROLE in DB, with
 # application_name APPNAME, that runs SQL and keeps its connection until `send NAME STATEMENTS`
@@ -33,4 +34,17 @@ stop_held() {
     kill -KILL "$pid" 2>/dev/null
   done
   wait 2>/dev/null
+}
+
+# tail_logs LINES KEEP_VARIABLE FILE...: the last LINES lines of each FILE that exists, then how
+# to keep the work directory (the check's KEEP_VARIABLE=1).
+tail_logs() {
+  local lines=$1 keep=$2 f
+  shift 2
+  for f in "$@"; do
+    [ -f "$f" ] || continue
+    echo "----- ${f#"$W"/} (last $lines lines) -----"
+    tail -n "$lines" "$f"
+  done
+  echo "----- ($keep=1 keeps the work dir, with the generated configuration in cfg/) -----"
 }
