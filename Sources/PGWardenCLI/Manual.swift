@@ -173,6 +173,29 @@ struct ServerChoice {
     }
 }
 
+/// The selector flags of a manual command (sessions or prepared transactions).
+protocol ManualSelectors: Sendable {
+    static var flags: [FlagSpec] { get }
+    init(_ flags: ParsedFlags) throws(UsageError)
+}
+
+extension SelectorOptions: ManualSelectors {}
+
+/// What every manual command reads from its flags: its selectors, the server and `--output`.
+struct ManualInputs<Selectors: ManualSelectors> {
+    static var flags: [FlagSpec] { Selectors.flags + ServerChoice.flags }
+
+    var selectors: Selectors
+    var server: ServerChoice
+    var output: OutputFormat
+
+    init(_ flags: ParsedFlags) throws(UsageError) {
+        output = try OutputFormat(flags)
+        selectors = try Selectors(flags)
+        server = try ServerChoice(flags)
+    }
+}
+
 /// `--output table|json` of the manual commands.
 enum OutputFormat: String {
     case table, json
@@ -192,20 +215,15 @@ enum OutputFormat: String {
 /// `pgwarden sessions`: lists the client sessions the selectors pick.
 struct Sessions: Subcommand {
     static let spec = CommandSpec(name: "pgwarden sessions", abstract: "List client sessions (pgwarden's own excluded).",
-                                  flags: SelectorOptions.flags + ServerChoice.flags + [OutputFormat.flag])
+                                  flags: ManualInputs<SelectorOptions>.flags + [OutputFormat.flag])
 
-    var selectors: SelectorOptions
-    var server: ServerChoice
-    var output: OutputFormat
+    var inputs: ManualInputs<SelectorOptions>
 
-    init(_ flags: ParsedFlags) throws(UsageError) {
-        selectors = try SelectorOptions(flags)
-        server = try ServerChoice(flags)
-        output = try OutputFormat(flags)
-    }
+    init(_ flags: ParsedFlags) throws(UsageError) { inputs = try ManualInputs(flags) }
 
     func run() throws {
-        let killer = try server.killer(bootstrapLogging(level: "warn", format: "logfmt"))
+        let (selectors, output) = (inputs.selectors, inputs.output)
+        let killer = try inputs.server.killer(bootstrapLogging(level: "warn", format: "logfmt"))
         let selection = selectors.selection
         let rows = try runtime { try killer.listSessions(protectedRoles: selectors.protectedRoles).filter(selection.matches) }
         var notes: [Int32: String] = [:]
@@ -272,27 +290,24 @@ struct ManualActing {
 
 /// `pgwarden cancel` / `pgwarden terminate`: the guarded action by hand.
 struct ManualAction {
-    static let flags: [FlagSpec] = SelectorOptions.flags + ServerChoice.flags + ManualActing.flags(
+    static let flags: [FlagSpec] = ManualInputs<SelectorOptions>.flags + ManualActing.flags(
         dryRun: "Show what would be done; signal nothing.",
         all: "Allow acting on every client session when no selector narrows them.",
         limit: "Act on at most this many sessions (oldest in their state first).")
 
-    var selectors: SelectorOptions
-    var server: ServerChoice
+    var inputs: ManualInputs<SelectorOptions>
     var acting: ManualActing
-    var output: OutputFormat
 
     init(_ flags: ParsedFlags) throws(UsageError) {
-        output = try OutputFormat(flags)
-        selectors = try SelectorOptions(flags)
-        server = try ServerChoice(flags)
-        acting = try ManualActing(flags, narrows: !selectors.selectsEverything, refusal:
+        inputs = try ManualInputs(flags)
+        acting = try ManualActing(flags, narrows: !inputs.selectors.selectsEverything, refusal:
             "no selector given: this would act on every client session. Narrow it (--database, --role, "
                 + "--state, --min-state-age, --pid …) or pass --all to mean it.")
     }
 
     func run(_ action: KillAction) throws {
-        let runner = try server.runner(Logger(label: "pgwarden"))
+        let (selectors, output) = (inputs.selectors, inputs.output)
+        let runner = try inputs.server.runner(Logger(label: "pgwarden"))
         let rule = acting.rule(action, sessions: selectors.selection.criteria)
         let records = try runtime {
             try runner.run(rule: rule, selection: selectors.selection, protectedRoles: selectors.protectedRoles,

@@ -2,7 +2,7 @@ import Logging
 import PGWarden
 
 /// Selectors shared by `prepared` and `rollback-prepared`.
-struct PreparedSelectorOptions {
+struct PreparedSelectorOptions: ManualSelectors {
     static let flags: [FlagSpec] = [
         .repeatable("database", "name", help: "Only transactions of this database."),
         .repeatable("exclude-database", "name", help: "Never transactions of this database."),
@@ -61,20 +61,15 @@ struct PreparedSelectorOptions {
 /// `pgwarden prepared`: lists the prepared transactions the selectors pick.
 struct Prepared: Subcommand {
     static let spec = CommandSpec(name: "pgwarden prepared", abstract: "List prepared transactions (pg_prepared_xacts), oldest first.",
-                                  flags: PreparedSelectorOptions.flags + ServerChoice.flags + [OutputFormat.flag])
+                                  flags: ManualInputs<PreparedSelectorOptions>.flags + [OutputFormat.flag])
 
-    var selectors: PreparedSelectorOptions
-    var server: ServerChoice
-    var output: OutputFormat
+    var inputs: ManualInputs<PreparedSelectorOptions>
 
-    init(_ flags: ParsedFlags) throws(UsageError) {
-        selectors = try PreparedSelectorOptions(flags)
-        server = try ServerChoice(flags)
-        output = try OutputFormat(flags)
-    }
+    init(_ flags: ParsedFlags) throws(UsageError) { inputs = try ManualInputs(flags) }
 
     func run() throws {
-        let killer = try server.killer(bootstrapLogging(level: "warn", format: "logfmt"))
+        let (selectors, output) = (inputs.selectors, inputs.output)
+        let killer = try inputs.server.killer(bootstrapLogging(level: "warn", format: "logfmt"))
         let selection = selectors.selection
         let rows = try runtime { try killer.listPrepared(protectedRoles: selectors.protectedRoles).filter(selection.matches) }
         switch output {
@@ -92,28 +87,25 @@ struct RollbackPrepared: Subcommand {
     static let spec = CommandSpec(
         name: "pgwarden rollback-prepared",
         abstract: "Roll back the selected prepared transactions (ROLLBACK PREPARED, in each one's database).",
-        flags: PreparedSelectorOptions.flags + ServerChoice.flags + ManualActing.flags(
+        flags: ManualInputs<PreparedSelectorOptions>.flags + ManualActing.flags(
             dryRun: "Show what would be rolled back; roll back nothing.",
             all: "Allow acting on every prepared transaction when no selector narrows them.",
             limit: "Roll back at most this many transactions (oldest first)."))
 
-    var selectors: PreparedSelectorOptions
-    var server: ServerChoice
+    var inputs: ManualInputs<PreparedSelectorOptions>
     var acting: ManualActing
-    var output: OutputFormat
 
     init(_ flags: ParsedFlags) throws(UsageError) {
-        output = try OutputFormat(flags)
-        selectors = try PreparedSelectorOptions(flags)
-        server = try ServerChoice(flags)
-        acting = try ManualActing(flags, narrows: selectors.narrows, refusal:
+        inputs = try ManualInputs(flags)
+        acting = try ManualActing(flags, narrows: inputs.selectors.narrows, refusal:
             "no selector given: this would roll back every prepared transaction. Narrow it (--database, "
                 + "--owner, --gid-pattern, --min-prepared-age …) or pass --all to mean it.")
     }
 
     func run() throws {
         bootstrapLogging(level: "warn", format: "logfmt")
-        let runner = try server.runner(Logger(label: "pgwarden"))
+        let (selectors, output) = (inputs.selectors, inputs.output)
+        let runner = try inputs.server.runner(Logger(label: "pgwarden"))
         var rule = acting.rule(.rollbackPrepared)
         rule.prepared = selectors.criteria
         let records = try runtime {
