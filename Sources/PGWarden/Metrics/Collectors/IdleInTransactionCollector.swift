@@ -8,16 +8,19 @@ public struct IdleInTransactionCollector: Collector {
     }
 
     public func sql(serverVersion: Int, options: CollectorOptions) -> String {
-        let buckets = options.idleInTransactionBuckets
-            .map { "(count(*) FILTER (WHERE age <= \(formatValue($0))))::text, " }
-            .joined()
+        let bounds = options.idleInTransactionBuckets
+        let counts = bounds.indices.map { "count(*) FILTER (WHERE age <= \(formatValue(bounds[$0]))) AS b\($0), " }.joined()
+        let sums = bounds.indices.map { "sum(b\($0))::text, " }.joined()
         // OFFSET 0 keeps the subquery from being pulled up, so each session's age is computed
-        // once rather than once per bucket.
+        // once rather than once per bucket. Counted per role oid, named once per oid, then summed
+        // per name: roles that were dropped while their sessions live on all have the name '',
+        // and one name must give one series.
         return """
-            SELECT ARRAY[\(roleName("usesysid")), \(buckets)count(*)::text, COALESCE(sum(age), 0)::text] FROM (\
+            SELECT ARRAY[role_name, \(sums)sum(n)::text, sum(total_age)::text] FROM (\
+            SELECT \(roleName("usesysid")) AS role_name, \(counts)count(*) AS n, COALESCE(sum(age), 0) AS total_age FROM (\
             SELECT usesysid, GREATEST(0, \(ageSeconds("state_change"))) AS age FROM activity \
             WHERE backend_type = 'client backend' AND state IN ('idle in transaction', 'idle in transaction (aborted)') \
-            OFFSET 0) AS t GROUP BY usesysid ORDER BY 1
+            OFFSET 0) AS t GROUP BY usesysid) AS g GROUP BY role_name ORDER BY role_name
             """
     }
 

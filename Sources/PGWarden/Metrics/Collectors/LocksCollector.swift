@@ -13,15 +13,20 @@ public struct LocksCollector: Collector {
               "AND EXISTS (SELECT 1 FROM activity WHERE wait_event_type = 'Lock') GROUP BY pid) AS l ON l.pid = w.pid"
             : ""
         let since = serverVersion >= 140000 ? "COALESCE(l.waitstart, w.state_change)" : "w.state_change"
+        // Counted per database and role oid, named once per oid pair, then summed per name:
+        // dropped roles (or databases) whose sessions live on all have the name '', and one
+        // name pair must give one series.
         return """
             WITH waiting AS (SELECT w.datid, w.usesysid, pg_blocking_pids(w.pid) AS blockers, \(since) AS since \
             FROM activity w\(waitStarts.isEmpty ? "" : " " + waitStarts) WHERE w.wait_event_type = 'Lock') \
-            SELECT ARRAY['blocked', \(databaseName("datid")), \(roleName("usesysid")), count(*)::text, \
-            GREATEST(0, \(ageSeconds("min(since)")))::text] FROM waiting WHERE cardinality(blockers) > 0 \
+            SELECT ARRAY[kind, database_name, role_name, sum(n)::text, \
+            CASE WHEN kind = 'blocked' THEN GREATEST(0, \(ageSeconds("min(since)")))::text ELSE '0' END] FROM (\
+            SELECT 'blocked' AS kind, \(databaseName("datid")) AS database_name, \(roleName("usesysid")) AS role_name, \
+            count(*) AS n, min(since) AS since FROM waiting WHERE cardinality(blockers) > 0 \
             GROUP BY datid, usesysid \
-            UNION ALL SELECT ARRAY['blocking', \(databaseName("a.datid")), \(roleName("a.usesysid")), \
-            count(*)::text, '0'] FROM activity a WHERE a.pid IN (SELECT unnest(blockers) FROM waiting) \
-            GROUP BY a.datid, a.usesysid
+            UNION ALL SELECT 'blocking', \(databaseName("a.datid")), \(roleName("a.usesysid")), \
+            count(*), NULL::timestamptz FROM activity a WHERE a.pid IN (SELECT unnest(blockers) FROM waiting) \
+            GROUP BY a.datid, a.usesysid) AS g GROUP BY kind, database_name, role_name
             """
     }
 
