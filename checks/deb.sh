@@ -326,10 +326,7 @@ if [ -n "$port" ]; then
   ) >"$work/pgwarden.log" 2>&1 </dev/null &
   pgw_pid=$!
   scrape() {
-    for _ in $(seq 100); do
-      curl -fsS --max-time 5 "http://127.0.0.1:$wport/metrics" >"$work/metrics" 2>/dev/null && break
-      sleep 0.1
-    done
+    fetch_metrics "http://127.0.0.1:$wport/metrics" "$work/metrics" || true
     cat "$work/pgwarden.log"
     [ "$(ps -o user= -p "$pgw_pid")" = pgwarden ] || { echo "not running as pgwarden"; return 1; }
     grep -x 'pg_up 1' "$work/metrics" && grep -E '^pg_max_connections [0-9]+' "$work/metrics"

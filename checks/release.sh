@@ -82,10 +82,7 @@ wport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); p
   --dsn "host=$host port=$port user=postgres password=postgres dbname=postgres" >"$work/pgwarden.log" 2>&1 &
 pgw_pid=$!
 scrape() {
-  for _ in $(seq 100); do
-    curl -fsS --max-time 5 "http://127.0.0.1:$wport/metrics" >"$work/metrics" 2>/dev/null && break
-    sleep 0.1
-  done
+  fetch_metrics "http://127.0.0.1:$wport/metrics" "$work/metrics" || true
   grep -x 'pg_up 1' "$work/metrics" && grep -E '^pg_max_connections [0-9]+' "$work/metrics"
 }
 check "serves /metrics with pg_up 1 from a real PostgreSQL" scrape

@@ -27,3 +27,12 @@ finish() {
   [ "$failed" -eq 0 ]
   exit
 }
+
+# fetch_metrics URL FILE: polls URL (every 0.1 s, at most 100 times) until it answers, into FILE.
+fetch_metrics() {
+  for _ in $(seq 100); do
+    curl -fsS --max-time 5 "$1" >"$2" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
